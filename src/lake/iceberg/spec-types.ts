@@ -122,11 +122,8 @@ export interface DataFile {
   sortOrderId?: number;
 }
 
-export const enum ManifestEntryStatus {
-  Existing = 0,
-  Added = 1,
-  Deleted = 2,
-}
+export const ManifestEntryStatus = { Existing: 0, Added: 1, Deleted: 2 } as const;
+export type ManifestEntryStatus = (typeof ManifestEntryStatus)[keyof typeof ManifestEntryStatus];
 
 export interface ManifestEntry {
   status: ManifestEntryStatus;
