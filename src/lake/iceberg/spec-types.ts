@@ -33,7 +33,19 @@ export interface IcebergSchema {
   'identifier-field-ids'?: number[];
 }
 
-export type PartitionTransform = 'identity' | 'year' | 'month' | 'day' | 'hour' | 'void';
+/**
+ * Partition transform names (spec "Partition Transforms"). invoice-lake writes
+ * identity/month; `bucket[N]` and `truncate[W]` appear in foreign tables we read.
+ */
+export type PartitionTransform =
+  | 'identity'
+  | 'year'
+  | 'month'
+  | 'day'
+  | 'hour'
+  | 'void'
+  | `bucket[${number}]`
+  | `truncate[${number}]`;
 
 export interface PartitionField {
   'source-id': number;
@@ -116,10 +128,15 @@ export interface DataFile {
   columnSizes?: Map<number, bigint>;
   valueCounts?: Map<number, bigint>;
   nullValueCounts?: Map<number, bigint>;
+  nanValueCounts?: Map<number, bigint>;
   lowerBounds?: Map<number, Uint8Array>;
   upperBounds?: Map<number, Uint8Array>;
   splitOffsets?: bigint[];
+  /** Field ids compared by an equality delete file; required iff content = 2 (spec "Data File Fields", 135). */
+  equalityIds?: number[];
   sortOrderId?: number;
+  /** Data file that all position deletes of this delete file target (spec field 143, optional in v2). */
+  referencedDataFile?: string;
 }
 
 export const ManifestEntryStatus = { Existing: 0, Added: 1, Deleted: 2 } as const;

@@ -1,0 +1,160 @@
+import type { Settings } from '../config/settings.ts';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../demo/embedded-database.ts';
+import { startLiveTraffic } from '../demo/live-traffic.ts';
+import { connectPostgres } from '../source/source-connection.ts';
+import { ensureSourceSchema } from '../source/source-schema.ts';
+import { populate } from '../source/populate/copy-loader.ts';
+import { createProgress } from '../source/populate/progress.ts';
+import { createLogger } from '../log/logger.ts';
+import { formatLsn } from '../source/lsn.ts';
+import { setupCommand } from './setup-command.ts';
+import { runCommand } from './run-command.ts';
+import { queryCommand } from './query-command.ts';
+import { join } from 'node:path';
+
+export interface DemoOptions {
+  customers: number;
+  invoices: number;
+  rate: number;
+  dataDir: string;
+}
+
+const EXAMPLES: Array<{ title: string; sql: string }> = [
+  {
+    title: 'Top customers by invoiced amount, last 3 months',
+    sql: `SELECT issuer_id, count(*) AS invoices, sum(amount) AS total_amount
+            FROM invoices WHERE issue_date >= now() - INTERVAL 3 MONTH
+           GROUP BY issuer_id ORDER BY total_amount DESC LIMIT 5`,
+  },
+  { title: 'One invoice by id', sql: `SELECT * EXCLUDE (risk_score, risk_model) FROM invoices WHERE invoice_id = (SELECT max(invoice_id) FROM invoices)` },
+  {
+    title: 'Totals per month',
+    sql: `SELECT strftime(date_trunc('month', issue_date), '%Y-%m') AS month, count(*) AS invoices, sum(amount) AS total_amount
+            FROM invoices GROUP BY 1 ORDER BY 1`,
+  },
+];
+
+/**
+ * `npm start`: with no DATABASE_URL, an embedded PostgreSQL with demo data and
+ * live traffic; with DATABASE_URL, only setup and streaming (its data is never changed).
+ */
+export async function demoCommand(settings: Settings, options: DemoOptions): Promise<void> {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  let database: EmbeddedDatabase | undefined;
+  let databaseUrl = settings.databaseUrl;
+  if (!databaseUrl) {
+    say(`starting the embedded PostgreSQL in ${join(options.dataDir, 'pgdata')} ...`);
+    database = await startEmbeddedDatabase({ directory: options.dataDir, database: 'invoices' });
+    databaseUrl = database.url;
+  }
+  const demoSettings: Settings = { ...settings, databaseUrl };
+  try {
+    // Schema, then slot, then data: rows loaded after the slot exists stream into the lake.
+    if (database) await ensureDemoSchema(databaseUrl);
+    await setupCommand(demoSettings, (line) => say(`setup: ${line}`));
+    if (database) await seedDemoData(databaseUrl, options, say);
+    const traffic = database ? startLiveTraffic(databaseUrl, options.rate) : undefined;
+    if (traffic) say(`live traffic: ${options.rate} new invoices/s`);
+    say('streaming into the lake; press Ctrl-C to stop');
+    const live = liveLine();
+    let requestStop: () => void = () => undefined;
+    const stop = new Promise<void>((resolve) => (requestStop = resolve));
+    const onSignal = () => {
+      say('\nstopping: committing the last batch ...');
+      void traffic?.stop();
+      requestStop();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const logger = createLogger(settings.logLevel === 'info' && !process.env.LOG_LEVEL ? 'warn' : (settings.logLevel ?? 'warn'));
+      await runCommand({ logger }, demoSettings, { once: false, handleSignals: false, hooks: live.hooks, stop });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      live.end();
+      await traffic?.stop();
+    }
+    for (const example of EXAMPLES) {
+      process.stdout.write(`\n${example.title}\n`);
+      await queryCommand(demoSettings, example.sql, 'table', (text) => process.stdout.write(text));
+    }
+    process.stdout.write(`\nThe lake is in ${settings.lake ?? './lake'}. Try: npx invoice-lake query "SELECT count(*) FROM invoices"${database ? ` --database-url ${database.url.replace(/:[^:@/]+@/, ':***@')}` : ''}\n`);
+  } finally {
+    await database?.stop();
+  }
+}
+
+function liveLine() {
+  const tty = process.stderr.isTTY === true;
+  let rows = 0;
+  let windowRows = 0;
+  let lastCommit = '-';
+  let acknowledged = '-';
+  let windowStart = Date.now();
+  let rate = 0;
+  const timer = setInterval(() => {
+    const seconds = (Date.now() - windowStart) / 1000;
+    rate = windowRows / Math.max(seconds, 0.001);
+    windowRows = 0;
+    windowStart = Date.now();
+    const line = `invoices in lake +${rows} | ${rate.toFixed(0)} rows/s | last commit ${lastCommit} | acknowledged ${acknowledged}`;
+    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+    else process.stderr.write(`${JSON.stringify({ msg: 'progress', rows, rowsPerSecond: Math.round(rate), lastCommit, acknowledged })}\n`);
+  }, tty ? 1000 : 5000);
+  return {
+    hooks: {
+      onCommit(report: { rows: Record<string, number>; durationMs: number }) {
+        const added = report.rows.invoices ?? 0;
+        rows += added;
+        windowRows += added;
+        lastCommit = `${new Date().toISOString().slice(11, 19)} (${report.durationMs} ms)`;
+      },
+      onAcknowledge(lsn: bigint) {
+        acknowledged = formatLsn(lsn);
+      },
+    },
+    end() {
+      clearInterval(timer);
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+async function ensureDemoSchema(databaseUrl: string): Promise<void> {
+  const client = await connectPostgres(databaseUrl, 'demo');
+  try {
+    await ensureSourceSchema(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function seedDemoData(databaseUrl: string, options: DemoOptions, say: (line: string) => void): Promise<void> {
+  const client = await connectPostgres(databaseUrl, 'demo');
+  try {
+    const { rows } = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM invoices');
+    const existing = Number(rows[0]?.n ?? 0);
+    if (existing > 0) {
+      say(`reusing the demo data: ${existing} invoices`);
+      return;
+    }
+    say(`loading demo data: ${options.customers} customers, ${options.invoices} invoices over 12 months`);
+    let progress: ReturnType<typeof createProgress> | undefined;
+    const result = await populate(client, {
+      customers: options.customers,
+      invoices: options.invoices,
+      months: 12,
+      seed: 42,
+      now: new Date(),
+      onProgress(done, total) {
+        progress ??= createProgress({ label: 'demo rows', total });
+        progress.update(done);
+      },
+    });
+    progress?.stop();
+    say(`loaded in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+  } finally {
+    await client.end();
+  }
+}

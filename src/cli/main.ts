@@ -1,0 +1,103 @@
+import { Command, CommanderError, Option } from 'commander';
+import { isLakeError, messageOf } from '../errors/lake-error.ts';
+import { redactSecrets } from '../config/redact.ts';
+import { createLogger } from '../log/logger.ts';
+import { BATCH_SETTINGS, LAKE_SETTINGS, SOURCE_SETTINGS, settingsFrom, withSettings } from './settings-flags.ts';
+import { setupCommand } from './setup-command.ts';
+import { runCommand } from './run-command.ts';
+import { queryCommand } from './query-command.ts';
+import { formatStatus, statusReport } from './status-command.ts';
+import { populateCommand } from './populate-command.ts';
+import { demoCommand } from './demo-command.ts';
+import type { OutputFormat } from '../query/result-format.ts';
+
+const program = new Command('invoice-lake')
+  .description('Stream PostgreSQL invoices into an Apache Iceberg v2 lake, queried with DuckDB.')
+  .option('--verbose', 'print stack traces and causes of errors')
+  .showHelpAfterError()
+  .exitOverride();
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+withSettings(program.command('setup').description('create the publication, replication slot, catalog tables and lake tables (idempotent)'), [
+  ...SOURCE_SETTINGS,
+  ...LAKE_SETTINGS,
+]).action(async (options) => setupCommand(settingsFrom(options), print));
+
+withSettings(
+  program
+    .command('populate')
+    .description('fill the source tables with realistic synthetic invoices (COPY)')
+    .requiredOption('--customers <n>', 'customers to have', positiveInteger)
+    .requiredOption('--invoices <n>', 'invoices to add', positiveInteger)
+    .option('--months <k>', 'spread the invoices over the last K months', positiveInteger, 12)
+    .option('--seed <n>', 'random seed (same seed, same data)', positiveInteger, 42),
+  ['databaseUrl'],
+).action(async (options) => populateCommand(settingsFrom(options), options, print));
+
+withSettings(
+  program
+    .command('run')
+    .description('stream changes into the lake until SIGTERM/SIGINT')
+    .option('--once', 'drain the slot up to the WAL position at start, commit, acknowledge and exit'),
+  [...SOURCE_SETTINGS, ...LAKE_SETTINGS, ...BATCH_SETTINGS, 'httpPort', 'logLevel'],
+).action(async (options) => {
+  const settings = settingsFrom(options);
+  const totals = await runCommand({ logger: createLogger(settings.logLevel ?? 'info') }, settings, { once: Boolean(options.once) });
+  const rows = Object.entries(totals.rows).map(([table, count]) => `${table} +${count}`).join(', ') || 'no new rows';
+  print(`committed ${totals.commits} batch(es): ${rows} in ${(totals.elapsedMs / 1000).toFixed(1)} s`);
+});
+
+withSettings(
+  program
+    .command('query')
+    .description('run DuckDB SQL where each lake table is a view of the same name')
+    .argument('<sql>', 'the SQL to run')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table')),
+  LAKE_SETTINGS.concat('databaseUrl' as never),
+).action(async (sql: string, options) => queryCommand(settingsFrom(options), sql, options.format as OutputFormat, (text) => process.stdout.write(text)));
+
+withSettings(
+  program.command('status').description('slot lag, last lake commit and its LSN, row counts').option('--json', 'print JSON'),
+  [...SOURCE_SETTINGS, ...LAKE_SETTINGS],
+).action(async (options) => {
+  const report = await statusReport(settingsFrom(options));
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+});
+
+withSettings(
+  program
+    .command('demo')
+    .description('zero-config demo (npm start): embedded PostgreSQL, demo data, live traffic, streaming into ./lake')
+    .option('--customers <n>', 'demo customers', positiveInteger, 2000)
+    .option('--invoices <n>', 'demo invoices', positiveInteger, 200_000)
+    .option('--rate <n>', 'live invoices per second', positiveInteger, 50)
+    .option('--data-dir <path>', 'embedded PostgreSQL data and state', './.invoice-lake'),
+  [...LAKE_SETTINGS, ...BATCH_SETTINGS, 'databaseUrl', 'httpPort', 'logLevel'],
+).action(async (options) => demoCommand(settingsFrom(options), options));
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new CommanderError(2, 'invoice-lake.usage', `expected a positive whole number, got ${value}`);
+  return Number(value);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    const secrets = [process.env.DATABASE_URL, process.env.CATALOG_URL, ...argv.filter((arg) => /^postgres(ql)?:\/\//.test(arg))];
+    const message = redactSecrets(messageOf(error), secrets);
+    process.stderr.write(`error: ${message}\n`);
+    if (isLakeError(error) && error.hint) process.stderr.write(`hint: ${redactSecrets(error.hint, secrets)}\n`);
+    if (verbose && error instanceof Error) process.stderr.write(`${redactSecrets(String(error.stack), secrets)}\n${error.cause ? `cause: ${redactSecrets(String((error.cause as Error).stack ?? error.cause), secrets)}\n` : ''}`);
+    return isLakeError(error) ? error.exitCode : 1;
+  }
+}
+
+process.exit(await main(process.argv));

@@ -1,0 +1,108 @@
+import type { Server } from 'node:http';
+import type { Settings } from '../config/settings.ts';
+import { requireSetting } from '../config/load-config.ts';
+import { openLake } from '../lake/open-lake.ts';
+import { superviseStream, type StreamHooks } from '../pipeline/stream-supervisor.ts';
+import { formatLsn } from '../source/lsn.ts';
+import { createMetrics } from '../server/metrics.ts';
+import { startHttpServer } from '../server/http-server.ts';
+import type { Logger } from '../log/logger.ts';
+import { lakeSettings } from './lake-settings.ts';
+
+export interface RunOptions {
+  once: boolean;
+  /** Extra observers (the demo's live line). */
+  hooks?: StreamHooks;
+  /** Where SIGINT/SIGTERM are handled; the demo installs its own and resolves `stop`. */
+  handleSignals?: boolean;
+  /** Resolving it stops the stream gracefully. */
+  stop?: Promise<void>;
+}
+
+export interface RunTotals {
+  rows: Record<string, number>;
+  commits: number;
+  elapsedMs: number;
+}
+
+/**
+ * `invoice-lake run [--once]`: the daemon. SIGTERM/SIGINT finish the open
+ * transaction, commit, acknowledge and exit 0.
+ */
+export async function runCommand(deps: { logger: Logger }, settings: Settings, options: RunOptions): Promise<RunTotals> {
+  const lake = openLake(lakeSettings(settings));
+  const metrics = createMetrics();
+  const totals: RunTotals = { rows: {}, commits: 0, elapsedMs: 0 };
+  const started = Date.now();
+  let state: 'starting' | 'streaming' | 'reconnecting' | 'stopping' = 'starting';
+  let lastCommitAt: string | null = null;
+  let server: Server | undefined;
+  const httpPort = settings.httpPort ?? 0;
+  if (!options.once && httpPort > 0) {
+    server = await startHttpServer(httpPort, metrics, { state: () => ({ status: state, detail: { lastCommitAt, totals: totals.rows } }) });
+    deps.logger.info({ port: httpPort }, 'health and metrics on /healthz and /metrics');
+  }
+  const handle = superviseStream(
+    { lake, logger: deps.logger },
+    {
+      databaseUrl: requireSetting(settings, 'databaseUrl'),
+      slotName: requireSetting(settings, 'slotName'),
+      publicationName: requireSetting(settings, 'publicationName'),
+      sourceTable: requireSetting(settings, 'sourceTable'),
+      maxRows: requireSetting(settings, 'batchMaxRows'),
+      maxBytes: requireSetting(settings, 'batchMaxBytes'),
+      maxDelayMs: requireSetting(settings, 'batchMaxDelayMs'),
+      once: options.once,
+    },
+    {
+      onCommit(report) {
+        totals.commits++;
+        lastCommitAt = new Date().toISOString();
+        metrics.commits.inc();
+        metrics.commitSeconds.observe(report.durationMs / 1000);
+        metrics.lastCommitTimestamp.set(Date.now() / 1000);
+        for (const [table, rows] of Object.entries(report.rows)) {
+          totals.rows[table] = (totals.rows[table] ?? 0) + rows;
+          metrics.rowsCommitted.inc({ table }, rows);
+        }
+        deps.logger.info({ lsn: formatLsn(report.lsn), rows: report.rows, commitMs: report.durationMs }, 'lake commit');
+        options.hooks?.onCommit?.(report);
+      },
+      onQuarantine(reason) {
+        metrics.quarantined.inc();
+        deps.logger.warn({ reason }, 'row quarantined');
+        options.hooks?.onQuarantine?.(reason);
+      },
+      onAcknowledge(lsn) {
+        metrics.acknowledgedLsn.set(Number(lsn));
+        options.hooks?.onAcknowledge?.(lsn);
+      },
+      onState(next) {
+        state = next;
+        options.hooks?.onState?.(next);
+      },
+      onReconnect() {
+        metrics.reconnects.inc();
+      },
+    },
+  );
+  const onSignal = (signal: NodeJS.Signals) => {
+    deps.logger.info({ signal }, 'stopping: finishing the open transaction, committing and acknowledging');
+    handle.stop();
+  };
+  void options.stop?.then(() => handle.stop());
+  if (options.handleSignals !== false) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  try {
+    await handle.done;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    server?.close();
+    await lake.close();
+  }
+  totals.elapsedMs = Date.now() - started;
+  return totals;
+}

@@ -1,0 +1,164 @@
+/**
+ * The one configuration schema: defaults, environment names, flags, help
+ * text, the README table and which values are secret all come from here.
+ */
+export interface SettingSpec<T> {
+  /** Environment variable. */
+  env: string;
+  /** Long command-line flag without the dashes. */
+  flag: string;
+  description: string;
+  /** Default as text; undefined = no default. */
+  default?: string;
+  /** Values that may hold passwords; redacted in every message. */
+  secret?: boolean;
+  parse: (text: string) => T;
+}
+
+const text = (value: string): string => value;
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new Error(`expected a whole number, got ${JSON.stringify(value)}`);
+    const parsed = Number(value);
+    if (parsed < min || parsed > max) throw new Error(`expected a number between ${min} and ${max}, got ${value}`);
+    return parsed;
+  };
+}
+
+function oneOf<const V extends string>(...values: V[]) {
+  return (value: string): V => {
+    if (!(values as string[]).includes(value)) throw new Error(`expected one of ${values.join(', ')}, got ${JSON.stringify(value)}`);
+    return value as V;
+  };
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+function identifier(value: string): string {
+  if (!IDENTIFIER.test(value)) throw new Error(`expected a lower-case SQL identifier (a-z, 0-9, _), got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function qualifiedTable(value: string): string {
+  const parts = value.split('.');
+  if (parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
+    throw new Error(`expected [schema.]table with lower-case identifiers, got ${JSON.stringify(value)}`);
+  }
+  return parts.length === 1 ? `public.${value}` : value;
+}
+
+function postgresUrl(value: string): string {
+  if (!/^postgres(ql)?:\/\//.test(value)) throw new Error('expected a postgres:// or postgresql:// connection URL');
+  return value;
+}
+
+export const SETTINGS = {
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    flag: 'database-url',
+    description: 'Source PostgreSQL. Unset: start the embedded demo database (npm start).',
+    secret: true,
+    parse: postgresUrl,
+  },
+  catalogUrl: {
+    env: 'CATALOG_URL',
+    flag: 'catalog-url',
+    description: 'PostgreSQL holding the Iceberg JDBC catalog tables. Default: DATABASE_URL.',
+    secret: true,
+    parse: postgresUrl,
+  },
+  lake: {
+    env: 'LAKE',
+    flag: 'lake',
+    description: 'Lake root: a directory.',
+    default: './lake',
+    parse: text,
+  },
+  catalog: {
+    env: 'CATALOG',
+    flag: 'catalog',
+    description: 'jdbc (Iceberg JDBC catalog in PostgreSQL) or filesystem (version-hint only, no database).',
+    default: 'jdbc',
+    parse: oneOf('jdbc', 'filesystem'),
+  },
+  catalogName: {
+    env: 'CATALOG_NAME',
+    flag: 'catalog-name',
+    description: 'catalog_name in the JDBC catalog tables; configure the same name in Trino, Spark or PyIceberg.',
+    default: 'invoice_lake',
+    parse: identifier,
+  },
+  catalogSchema: {
+    env: 'CATALOG_SCHEMA',
+    flag: 'catalog-schema',
+    description: 'PostgreSQL schema that holds iceberg_tables and iceberg_namespace_properties.',
+    default: 'invoice_lake_catalog',
+    parse: identifier,
+  },
+  namespace: {
+    env: 'LAKE_NAMESPACE',
+    flag: 'namespace',
+    description: 'Iceberg namespace of the lake tables.',
+    default: 'lake',
+    parse: identifier,
+  },
+  sourceTable: {
+    env: 'SOURCE_TABLE',
+    flag: 'source-table',
+    description: 'The invoices table in the source database.',
+    default: 'public.invoices',
+    parse: qualifiedTable,
+  },
+  slotName: {
+    env: 'SLOT_NAME',
+    flag: 'slot',
+    description: 'Logical replication slot (pgoutput).',
+    default: 'invoice_lake',
+    parse: identifier,
+  },
+  publicationName: {
+    env: 'PUBLICATION_NAME',
+    flag: 'publication',
+    description: 'Publication that the slot streams.',
+    default: 'invoice_lake',
+    parse: identifier,
+  },
+  batchMaxRows: {
+    env: 'BATCH_MAX_ROWS',
+    flag: 'batch-max-rows',
+    description: 'Rows buffered per table before a Parquet file is written.',
+    default: '100000',
+    parse: integer(1, 10_000_000),
+  },
+  batchMaxBytes: {
+    env: 'BATCH_MAX_BYTES',
+    flag: 'batch-max-bytes',
+    description: 'Estimated in-memory bytes buffered before a Parquet file is written.',
+    default: String(64 * 1024 * 1024),
+    parse: integer(64 * 1024, 4 * 1024 * 1024 * 1024),
+  },
+  batchMaxDelayMs: {
+    env: 'BATCH_MAX_DELAY_MS',
+    flag: 'batch-max-delay-ms',
+    description: 'Longest time a received change waits before its lake commit (freshness).',
+    default: '1000',
+    parse: integer(10, 3_600_000),
+  },
+  httpPort: {
+    env: 'HTTP_PORT',
+    flag: 'http-port',
+    description: 'Port of the daemon\'s /healthz and /metrics endpoints; 0 turns them off.',
+    default: '9464',
+    parse: integer(0, 65_535),
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    description: 'Log level: fatal, error, warn, info, debug.',
+    default: 'info',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug'),
+  },
+} as const satisfies Record<string, SettingSpec<unknown>>;
+
+export type SettingName = keyof typeof SETTINGS;
+export type Settings = { [K in SettingName]: ReturnType<(typeof SETTINGS)[K]['parse']> | undefined };

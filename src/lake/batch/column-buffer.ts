@@ -1,0 +1,121 @@
+import type { ColumnKind, RowValues, TableDefinition } from '../tables/table-definition.ts';
+import { columnIndex } from '../tables/table-definition.ts';
+import { monthFromMicros } from '../iceberg/transforms.ts';
+
+/** One column's values while a batch builds: typed arrays, so a row costs no objects. */
+export type ColumnValues =
+  | { kind: 'int64'; values: BigInt64Array; nulls: Uint8Array }
+  | { kind: 'float64'; values: Float64Array; nulls: Uint8Array }
+  | { kind: 'string'; values: Array<string | null> };
+
+const INITIAL_CAPACITY = 1024;
+
+/**
+ * Rows of one lake table, held column by column until they are written as
+ * Parquet. Memory is bounded by the caller, which flushes on `rowCount` and
+ * `estimatedBytes`.
+ */
+export class ColumnBuffer {
+  readonly table: TableDefinition;
+  readonly columns: ColumnValues[];
+  #rowCount = 0;
+  #capacity = INITIAL_CAPACITY;
+  #estimatedBytes = 0;
+  readonly #partitionColumn: number | undefined;
+
+  constructor(table: TableDefinition) {
+    this.table = table;
+    this.columns = table.columns.map((column) => emptyColumn(column.type, INITIAL_CAPACITY));
+    this.#partitionColumn = table.monthPartitionColumn ? columnIndex(table, table.monthPartitionColumn) : undefined;
+  }
+
+  get rowCount(): number {
+    return this.#rowCount;
+  }
+
+  /** Rough in-memory size: 9 bytes per fixed-width cell, UTF-16 size of strings. */
+  get estimatedBytes(): number {
+    return this.#estimatedBytes;
+  }
+
+  append(row: RowValues): void {
+    if (this.#rowCount === this.#capacity) this.#grow();
+    const at = this.#rowCount++;
+    for (let i = 0; i < this.columns.length; i++) {
+      const column = this.columns[i]!;
+      const value = row[i] ?? null;
+      if (column.kind === 'string') {
+        column.values.push(value as string | null);
+        this.#estimatedBytes += value === null ? 8 : 16 + (value as string).length * 2;
+        continue;
+      }
+      this.#estimatedBytes += 9;
+      if (value === null) {
+        column.nulls[at] = 1;
+      } else if (column.kind === 'int64') {
+        column.values[at] = value as bigint;
+      } else {
+        column.values[at] = value as number;
+      }
+    }
+  }
+
+  /**
+   * Row indices grouped by month partition value (months since 1970-01, UTC),
+   * key `null` for rows whose partition source is null. One group for an
+   * unpartitioned table.
+   */
+  partitions(): Map<number | null, Int32Array> {
+    const groups = new Map<number | null, number[]>();
+    const column = this.#partitionColumn === undefined ? undefined : this.columns[this.#partitionColumn];
+    for (let row = 0; row < this.#rowCount; row++) {
+      let key: number | null = 0;
+      if (column?.kind === 'int64') key = column.nulls[row] ? null : monthFromMicros(column.values[row]!);
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = []));
+      group.push(row);
+    }
+    return new Map([...groups].map(([key, rows]) => [key, Int32Array.from(rows)]));
+  }
+
+  clear(): void {
+    this.#rowCount = 0;
+    this.#estimatedBytes = 0;
+    for (let i = 0; i < this.columns.length; i++) {
+      const column = this.columns[i]!;
+      if (column.kind === 'string') column.values.length = 0;
+      else column.nulls.fill(0);
+    }
+  }
+
+  #grow(): void {
+    this.#capacity *= 2;
+    for (let i = 0; i < this.columns.length; i++) {
+      const column = this.columns[i]!;
+      if (column.kind === 'string') continue;
+      const nulls = new Uint8Array(this.#capacity);
+      nulls.set(column.nulls);
+      column.nulls = nulls;
+      if (column.kind === 'int64') {
+        const values = new BigInt64Array(this.#capacity);
+        values.set(column.values);
+        column.values = values;
+      } else {
+        const values = new Float64Array(this.#capacity);
+        values.set(column.values);
+        column.values = values;
+      }
+    }
+  }
+}
+
+function emptyColumn(type: ColumnKind, capacity: number): ColumnValues {
+  switch (type.kind) {
+    case 'string':
+      return { kind: 'string', values: [] };
+    case 'double':
+      return { kind: 'float64', values: new Float64Array(capacity), nulls: new Uint8Array(capacity) };
+    default:
+      return { kind: 'int64', values: new BigInt64Array(capacity), nulls: new Uint8Array(capacity) };
+  }
+}

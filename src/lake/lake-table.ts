@@ -1,0 +1,214 @@
+import { randomUUID, randomBytes } from 'node:crypto';
+import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
+import { metadataVersion } from '../catalog/catalog.ts';
+import type { LakeStorage } from '../storage/lake-storage.ts';
+import type { DataFile, ManifestEntry, ManifestFile, TableMetadata, Snapshot } from './iceberg/spec-types.ts';
+import { ManifestEntryStatus } from './iceberg/spec-types.ts';
+import { encodeManifest, encodeManifestList, summarizePartitions } from './iceberg/manifest-writer.ts';
+import { decodeManifestList } from './iceberg/manifest-reader.ts';
+import { parseTableMetadata, serializeTableMetadata } from './iceberg/table-metadata-json.ts';
+import { newTableMetadata, snapshotSummary, withAppendedSnapshot } from './iceberg/table-metadata-builder.ts';
+import type { TableDefinition } from './tables/table-definition.ts';
+import { icebergSchemaOf, partitionSpecOf } from './tables/table-definition.ts';
+import { LakeError } from '../errors/lake-error.ts';
+import { failpoint } from './failpoints.ts';
+
+export interface LoadedTable {
+  metadataLocation: string;
+  metadata: TableMetadata;
+}
+
+export interface AppendResult {
+  snapshotId: bigint;
+  metadataLocation: string;
+  attempts: number;
+}
+
+const MAX_COMMIT_ATTEMPTS = 5;
+
+/**
+ * One Iceberg table: creation, loading and the fast-append commit
+ * (data files → manifest → manifest list → metadata file → catalog
+ * compare-and-swap → path hints), retried on a lost compare-and-swap.
+ */
+export class LakeTable {
+  readonly definition: TableDefinition;
+  readonly identifier: TableIdentifier;
+  readonly #storage: LakeStorage;
+  readonly #catalog: Catalog;
+  #cachedManifests: { snapshotId: bigint | undefined; manifests: ManifestFile[] } | undefined;
+
+  constructor(deps: { storage: LakeStorage; catalog: Catalog }, options: { namespace: string; definition: TableDefinition }) {
+    this.#storage = deps.storage;
+    this.#catalog = deps.catalog;
+    this.definition = options.definition;
+    this.identifier = { namespace: options.namespace, name: options.definition.name };
+  }
+
+  /** Creates the table if the catalog does not know it (idempotent). Returns true when created. */
+  async ensureCreated(nowMs = Date.now()): Promise<boolean> {
+    if (await this.#catalog.currentMetadataLocation(this.identifier)) return false;
+    const metadata = newTableMetadata({
+      location: this.#storage.uri(this.definition.name),
+      schema: icebergSchemaOf(this.definition),
+      spec: partitionSpecOf(this.definition),
+      properties: { 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', 'created-by': 'invoice-lake' },
+      nowMs,
+      tableUuid: randomUUID(),
+    });
+    const location = await this.#writeMetadataFile(metadata, 1);
+    const created = await this.#catalog.create(this.identifier, location);
+    if (created && !this.#catalog.maintainsVersionHint) await this.#publishPathHints(location);
+    return created;
+  }
+
+  async load(): Promise<LoadedTable> {
+    const metadataLocation = await this.#catalog.currentMetadataLocation(this.identifier);
+    if (!metadataLocation) {
+      throw new LakeError('source-setup', `lake table ${this.identifier.namespace}.${this.identifier.name} does not exist`, {
+        hint: 'run `invoice-lake setup` first',
+      });
+    }
+    const bytes = await this.#readUri(metadataLocation);
+    return { metadataLocation, metadata: parseTableMetadata(bytes.toString('utf8')) };
+  }
+
+  /** Writes one Parquet file durably and returns its lake-relative path's URI. */
+  async writeDataFile(partitionLabel: string | undefined, bytes: Uint8Array): Promise<string> {
+    const directory = partitionLabel ? `data/${partitionLabel}` : 'data';
+    const path = `${this.definition.name}/${directory}/${randomUUID()}.parquet`;
+    await this.#storage.write(path, bytes);
+    return this.#storage.uri(path);
+  }
+
+  /**
+   * Commits the data files as one `append` snapshot whose summary carries
+   * `properties` (the source position lives there). On a lost compare-and-swap
+   * the table is reloaded and the same manifest is appended to the new state.
+   */
+  async append(base: LoadedTable, files: DataFile[], properties: Record<string, string>): Promise<{ result: AppendResult; table: LoadedTable }> {
+    const snapshotId = newSnapshotId();
+    const spec = partitionSpecOf(this.definition);
+    const schema = icebergSchemaOf(this.definition);
+    const entries: ManifestEntry[] = files.map((dataFile) => ({
+      status: ManifestEntryStatus.Added,
+      snapshotId,
+      sequenceNumber: null,
+      fileSequenceNumber: null,
+      dataFile,
+    }));
+    const manifestBytes = await encodeManifest({ schema, spec, entries });
+    const manifestPath = `${this.definition.name}/metadata/${randomUUID()}-m0.avro`;
+    await this.#storage.write(manifestPath, manifestBytes);
+    const addedRows = files.reduce((sum, file) => sum + file.recordCount, 0n);
+
+    let current = base;
+    for (let attempt = 1; ; attempt++) {
+      const sequenceNumber = current.metadata.lastSequenceNumber + 1n;
+      const manifest: ManifestFile = {
+        manifestPath: this.#storage.uri(manifestPath),
+        manifestLength: BigInt(manifestBytes.length),
+        partitionSpecId: spec['spec-id'],
+        content: 0,
+        sequenceNumber,
+        minSequenceNumber: sequenceNumber,
+        addedSnapshotId: snapshotId,
+        addedFilesCount: files.length,
+        existingFilesCount: 0,
+        deletedFilesCount: 0,
+        addedRowsCount: addedRows,
+        existingRowsCount: 0n,
+        deletedRowsCount: 0n,
+        partitions: summarizePartitions(spec, entries),
+      };
+      const manifests = [manifest, ...(await this.#liveManifests(current.metadata))];
+      const parentSnapshotId = current.metadata.currentSnapshotId;
+      const listPath = `${this.definition.name}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
+      await this.#storage.write(listPath, await encodeManifestList({ snapshotId, parentSnapshotId, sequenceNumber, manifests }));
+      const nowMs = Math.max(Date.now(), current.metadata.lastUpdatedMs);
+      const summary = snapshotSummary(
+        currentSnapshot(current.metadata)?.summary,
+        {
+          dataFiles: files.length,
+          records: addedRows,
+          filesSize: files.reduce((sum, file) => sum + file.fileSizeInBytes, 0n),
+          changedPartitions: new Set(files.map((file) => JSON.stringify(file.partition))).size,
+        },
+        properties,
+      );
+      const next = withAppendedSnapshot(current.metadata, {
+        snapshotId,
+        manifestList: this.#storage.uri(listPath),
+        summary,
+        nowMs,
+        previousMetadataFile: current.metadataLocation,
+      });
+      const nextLocation = await this.#writeMetadataFile(next, metadataVersion(current.metadataLocation) + 1);
+      failpoint('before-catalog-commit');
+      const committed = await this.#catalog.commit(this.identifier, current.metadataLocation, nextLocation);
+      if (committed) {
+        if (!this.#catalog.maintainsVersionHint) await this.#publishPathHints(committed);
+        this.#cachedManifests = { snapshotId, manifests };
+        return { result: { snapshotId, metadataLocation: committed, attempts: attempt }, table: { metadataLocation: committed, metadata: next } };
+      }
+      if (attempt >= MAX_COMMIT_ATTEMPTS) {
+        throw new LakeError('commit-conflict', `gave up committing ${this.identifier.name} after ${attempt} concurrent updates`, {
+          hint: 'another writer commits to this table continuously; stop it or give each writer its own table',
+        });
+      }
+      current = await this.load();
+    }
+  }
+
+  async #liveManifests(metadata: TableMetadata): Promise<ManifestFile[]> {
+    const snapshot = currentSnapshot(metadata);
+    if (!snapshot) return [];
+    if (this.#cachedManifests?.snapshotId === snapshot.snapshotId) return this.#cachedManifests.manifests;
+    const manifests = await decodeManifestList(await this.#readUri(snapshot.manifestList));
+    this.#cachedManifests = { snapshotId: snapshot.snapshotId, manifests };
+    return manifests;
+  }
+
+  async #writeMetadataFile(metadata: TableMetadata, version: number): Promise<string> {
+    const path = `${this.definition.name}/metadata/${String(Math.max(version, 0)).padStart(5, '0')}-${randomUUID()}.metadata.json`;
+    if (!(await this.#storage.createExclusive(path, Buffer.from(serializeTableMetadata(metadata))))) {
+      throw new LakeError('storage', `metadata file ${path} already exists`);
+    }
+    return this.#storage.uri(path);
+  }
+
+  /** `vN.metadata.json` and `version-hint.text` (no newline) for path-based readers (ICEBERG_NOTES §9). */
+  async #publishPathHints(location: string): Promise<void> {
+    const version = metadataVersion(location);
+    const bytes = await this.#readUri(location);
+    await this.#storage.write(`${this.definition.name}/metadata/v${version}.metadata.json`, bytes);
+    await this.#storage.write(`${this.definition.name}/metadata/version-hint.text`, Buffer.from(String(version)));
+  }
+
+  #readUri(uri: string): Promise<Buffer> {
+    const relative = this.#storage.relativePath(uri);
+    return this.#storage.read(relative ?? uri);
+  }
+}
+
+export function currentSnapshot(metadata: TableMetadata): Snapshot | undefined {
+  if (metadata.currentSnapshotId === undefined) return undefined;
+  return metadata.snapshots.find((snapshot) => snapshot.snapshotId === metadata.currentSnapshotId);
+}
+
+/** The newest value of a summary key on the current snapshot or its ancestors. */
+export function ancestorSummaryValue(metadata: TableMetadata, key: string): string | undefined {
+  const byId = new Map(metadata.snapshots.map((snapshot) => [snapshot.snapshotId, snapshot]));
+  let snapshot = currentSnapshot(metadata);
+  while (snapshot) {
+    const value = snapshot.summary[key];
+    if (value !== undefined) return value;
+    snapshot = snapshot.parentSnapshotId === undefined ? undefined : byId.get(snapshot.parentSnapshotId);
+  }
+  return undefined;
+}
+
+/** Positive 63-bit random id, like Java's snapshot ids. */
+function newSnapshotId(): bigint {
+  return randomBytes(8).readBigUInt64BE() & 0x7fff_ffff_ffff_ffffn || 1n;
+}

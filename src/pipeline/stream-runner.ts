@@ -1,0 +1,241 @@
+import type { ChangeMessage, ChangeSource, Relation } from '../source/change-source.ts';
+import { ValueRejected } from '../source/exact-values.ts';
+import type { Lsn } from '../source/lsn.ts';
+import type { LakeWriter, CommitReport } from './lake-writer.ts';
+import {
+  changeRow,
+  decodeInvoice,
+  decodeInvoiceKey,
+  invoiceColumnPositions,
+  invoiceRow,
+  quarantineRow,
+  type InvoiceColumnPositions,
+  type TransactionContext,
+} from './invoice-rows.ts';
+import { failpoint } from '../lake/failpoints.ts';
+
+export interface StreamRunnerOptions {
+  /** `schema.table` of the source invoices. */
+  sourceTable: string;
+  maxDelayMs: number;
+  /** Batch mode: stop once everything up to this WAL position is in the lake. */
+  stopAtLsn?: Lsn;
+  /** Position the server resumes from (the slot's confirmed_flush_lsn). */
+  confirmedLsn: Lsn;
+}
+
+export interface StreamEvents {
+  onCommit?(report: CommitReport): void;
+  onQuarantine?(reason: string): void;
+  onAcknowledge?(lsn: Lsn): void;
+}
+
+/**
+ * The durable-LSN rule in one place: changes flow from the source into the
+ * lake writer, a commit happens only at a transaction boundary, and the slot
+ * is acknowledged only after the commit that holds those changes returned.
+ *
+ * Not thread-safe by design: the source awaits `handle` for each message and
+ * the commit timer goes through the same serial chain.
+ */
+export class StreamRunner {
+  readonly #source: ChangeSource;
+  readonly #writer: LakeWriter;
+  readonly #options: StreamRunnerOptions;
+  readonly #events: StreamEvents;
+  readonly #positions = new Map<number, InvoiceColumnPositions | { missing: string[] }>();
+  #txn: (TransactionContext & { skip: Record<string, boolean> }) | undefined;
+  #lastCompleteLsn: Lsn;
+  #lastCommitTimeMicros = 0n;
+  #acknowledgedLsn: Lsn;
+  #oldestUncommittedMs: number | undefined;
+  #stopRequested = false;
+  #chain: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #finished = false;
+
+  constructor(deps: { source: ChangeSource; writer: LakeWriter }, options: StreamRunnerOptions, events: StreamEvents = {}) {
+    this.#source = deps.source;
+    this.#writer = deps.writer;
+    this.#options = options;
+    this.#events = events;
+    this.#lastCompleteLsn = options.confirmedLsn;
+    this.#acknowledgedLsn = options.confirmedLsn;
+  }
+
+  get acknowledgedLsn(): Lsn {
+    return this.#acknowledgedLsn;
+  }
+
+  /** Streams until `requestStop()` or, in batch mode, until `stopAtLsn` is in the lake. */
+  async run(): Promise<void> {
+    this.#timer = setInterval(() => void this.#serial(() => this.#onTimer()).catch(() => undefined), Math.min(this.#options.maxDelayMs, 250));
+    try {
+      await this.#source.run((message) => this.#serial(() => this.#handle(message)));
+    } finally {
+      clearInterval(this.#timer);
+      await this.#chain.catch(() => undefined);
+    }
+  }
+
+  /** Graceful stop: finish the open transaction, commit, acknowledge, then end the stream. */
+  requestStop(): void {
+    this.#stopRequested = true;
+    void this.#serial(() => this.#onTimer()).catch(() => undefined);
+  }
+
+  /** Drops uncommitted work after a failure; the server resends it from the acknowledged position. */
+  discardUncommitted(): void {
+    this.#writer.discard();
+    this.#txn = undefined;
+    this.#oldestUncommittedMs = undefined;
+    this.#lastCompleteLsn = this.#acknowledgedLsn;
+    this.#positions.clear();
+  }
+
+  #serial(task: () => Promise<void> | void): Promise<void> {
+    const next = this.#chain.then(task);
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async #handle(message: ChangeMessage): Promise<void> {
+    switch (message.kind) {
+      case 'begin':
+        this.#txn = { commitLsn: message.finalLsn, commitTimeMicros: message.commitTimeMicros, skip: {} };
+        return;
+      case 'commit':
+        this.#txn = undefined;
+        this.#lastCompleteLsn = message.endLsn;
+        this.#lastCommitTimeMicros = message.commitTimeMicros;
+        await this.#maybeCommit();
+        return;
+      case 'relation':
+        this.#positions.delete(message.relation.oid);
+        return;
+      case 'insert':
+      case 'update':
+      case 'delete':
+        if (this.#isSource(message.relation)) this.#onRowChange(message);
+        await this.#writer.spillIfFull();
+        return;
+      case 'truncate':
+        for (const relation of message.relations) {
+          if (this.#isSource(relation) && this.#txn && !this.#skip('invoice_changes')) {
+            this.#track();
+            this.#writer.append('invoice_changes', changeRow('truncate', null, null, this.#txn));
+          }
+        }
+        return;
+      case 'keepalive':
+        await this.#onKeepalive(message.walEnd);
+        return;
+      case 'ignored':
+        return;
+    }
+  }
+
+  #onRowChange(message: Extract<ChangeMessage, { kind: 'insert' | 'update' | 'delete' }>): void {
+    const txn = this.#txn;
+    if (!txn) throw new Error(`pgoutput: ${message.kind} outside a transaction`);
+    const positions = this.#positionsOf(message.relation);
+    const values = message.kind === 'delete' ? message.old : message.values;
+    try {
+      if ('missing' in positions) throw new ValueRejected(`source table lacks column(s) ${positions.missing.join(', ')}`);
+      if (message.kind === 'insert') {
+        if (this.#skip('invoices')) return;
+        const invoice = decodeInvoice(values, positions);
+        this.#track();
+        this.#writer.append('invoices', invoiceRow(invoice, txn));
+        return;
+      }
+      if (this.#skip('invoice_changes')) return;
+      const key = message.kind === 'delete' || message.old === null ? null : decodeInvoiceKey(message.old, positions);
+      if (message.kind === 'delete') {
+        const deletedKey = decodeInvoiceKey(message.old, positions);
+        this.#track();
+        this.#writer.append('invoice_changes', changeRow('delete', deletedKey, null, txn));
+        return;
+      }
+      const next = decodeInvoice(values, positions);
+      this.#track();
+      this.#writer.append('invoice_changes', changeRow('update', key ?? next.invoiceId, next, txn));
+    } catch (error) {
+      if (!(error instanceof ValueRejected)) throw error;
+      if (this.#skip('quarantine')) return;
+      this.#track();
+      this.#writer.append('quarantine', quarantineRow(message.relation, message.kind, values, error.message, txn));
+      this.#events.onQuarantine?.(error.message);
+    }
+  }
+
+  #skip(table: string): boolean {
+    const txn = this.#txn!;
+    return (txn.skip[table] ??= this.#writer.includes(table, txn.commitLsn));
+  }
+
+  #track(): void {
+    this.#oldestUncommittedMs ??= Date.now();
+  }
+
+  #positionsOf(relation: Relation) {
+    let positions = this.#positions.get(relation.oid);
+    if (!positions) this.#positions.set(relation.oid, (positions = invoiceColumnPositions(relation)));
+    return positions;
+  }
+
+  #isSource(relation: Relation): boolean {
+    return `${relation.schema}.${relation.name}` === this.#options.sourceTable;
+  }
+
+  async #maybeCommit(): Promise<void> {
+    const due =
+      this.#stopRequested ||
+      this.#writer.hasSpilledFiles ||
+      (this.#oldestUncommittedMs !== undefined && Date.now() - this.#oldestUncommittedMs >= this.#options.maxDelayMs) ||
+      (this.#options.stopAtLsn !== undefined && this.#lastCompleteLsn >= this.#options.stopAtLsn);
+    if (due) await this.#commitAndAcknowledge();
+    await this.#finishIfDone();
+  }
+
+  async #onTimer(): Promise<void> {
+    if (this.#txn) return; // commit only at a transaction boundary
+    await this.#maybeCommit();
+    if (this.#options.stopAtLsn !== undefined && !this.#finished) this.#source.requestKeepalive();
+  }
+
+  async #onKeepalive(walEnd: Lsn): Promise<void> {
+    if (this.#txn) return;
+    // Every transaction that commits before walEnd has been delivered; with nothing
+    // uncommitted, confirming walEnd lets the slot release WAL while the table is idle.
+    if (this.#writer.pendingRows === 0 && walEnd > this.#lastCompleteLsn) this.#lastCompleteLsn = walEnd;
+    if (this.#writer.pendingRows === 0) this.#acknowledge(this.#lastCompleteLsn);
+    await this.#maybeCommit();
+  }
+
+  async #commitAndAcknowledge(): Promise<void> {
+    if (this.#writer.pendingRows > 0) {
+      const report = await this.#writer.commit(this.#lastCompleteLsn, this.#lastCommitTimeMicros);
+      this.#oldestUncommittedMs = undefined;
+      this.#events.onCommit?.(report);
+      failpoint('before-acknowledge');
+    }
+    this.#acknowledge(this.#lastCompleteLsn);
+  }
+
+  #acknowledge(lsn: Lsn): void {
+    if (lsn <= this.#acknowledgedLsn) return;
+    this.#source.acknowledge(lsn);
+    this.#acknowledgedLsn = lsn;
+    this.#events.onAcknowledge?.(lsn);
+  }
+
+  async #finishIfDone(): Promise<void> {
+    if (this.#finished || this.#txn) return;
+    const reachedTarget = this.#options.stopAtLsn !== undefined && this.#lastCompleteLsn >= this.#options.stopAtLsn;
+    if (!this.#stopRequested && !reachedTarget) return;
+    if (this.#writer.pendingRows > 0) await this.#commitAndAcknowledge();
+    this.#finished = true;
+    await this.#source.stop();
+  }
+}

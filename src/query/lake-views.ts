@@ -1,0 +1,63 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Lake } from '../lake/open-lake.ts';
+import type { IcebergPrimitive, IcebergSchema } from '../lake/iceberg/spec-types.ts';
+import { snapshotFiles } from './snapshot-files.ts';
+
+export interface LakeView {
+  name: string;
+  dataFiles: number;
+  records: bigint;
+}
+
+/**
+ * Creates one DuckDB view per lake table, named like the table, over the data
+ * files of its current snapshot. An empty table still gets a typed view, so
+ * queries written against it work before the first commit.
+ */
+export async function createLakeViews(connection: DuckDBConnection, lake: Lake): Promise<LakeView[]> {
+  const views: LakeView[] = [];
+  for (const name of await lake.catalog.listTables(lake.namespace)) {
+    const location = await lake.catalog.currentMetadataLocation({ namespace: lake.namespace, name });
+    if (!location) continue;
+    const { schema, dataFiles } = await snapshotFiles(lake.storage, location);
+    const columns = schema.fields.map((field) => quoteIdentifier(field.name)).join(', ');
+    const body =
+      dataFiles.length === 0
+        ? `SELECT ${schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`).join(', ')} WHERE false`
+        : `SELECT ${columns} FROM read_parquet([${dataFiles.map((file) => quoteLiteral(lake.storage.queryPath(file.filePath))).join(', ')}])`;
+    await connection.run(`CREATE OR REPLACE VIEW ${quoteIdentifier(name)} AS ${body}`);
+    views.push({ name, dataFiles: dataFiles.length, records: dataFiles.reduce((sum, file) => sum + file.recordCount, 0n) });
+  }
+  return views;
+}
+
+export function duckdbType(type: IcebergPrimitive | string): string {
+  if (type.startsWith('decimal')) return type.replace('decimal', 'DECIMAL');
+  const known: Record<string, string> = {
+    boolean: 'BOOLEAN',
+    int: 'INTEGER',
+    long: 'BIGINT',
+    float: 'FLOAT',
+    double: 'DOUBLE',
+    date: 'DATE',
+    time: 'TIME',
+    timestamp: 'TIMESTAMP',
+    timestamptz: 'TIMESTAMPTZ',
+    string: 'VARCHAR',
+    uuid: 'UUID',
+    binary: 'BLOB',
+  };
+  return known[type] ?? 'VARCHAR';
+}
+
+export function schemaColumns(schema: IcebergSchema): string[] {
+  return schema.fields.map((field) => field.name);
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

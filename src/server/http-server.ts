@@ -1,0 +1,31 @@
+import { createServer, type Server } from 'node:http';
+import type { Metrics } from './metrics.ts';
+
+export interface HealthState {
+  /** `streaming` is healthy; anything else answers 503 with the state in the body. */
+  state(): { status: 'starting' | 'streaming' | 'reconnecting' | 'stopping'; detail: Record<string, unknown> };
+}
+
+/** GET /healthz (200 while streaming, else 503) and GET /metrics (Prometheus text format). */
+export async function startHttpServer(port: number, metrics: Metrics, health: HealthState): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.url === '/metrics') {
+      metrics.registry
+        .metrics()
+        .then((body) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body))
+        .catch((error: Error) => response.writeHead(500).end(error.message));
+      return;
+    }
+    if (request.url === '/healthz' || request.url === '/health') {
+      const { status, detail } = health.state();
+      response.writeHead(status === 'streaming' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status, ...detail }));
+      return;
+    }
+    response.writeHead(404).end('not found\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, resolve);
+  });
+  return server;
+}

@@ -1,0 +1,119 @@
+/**
+ * Exact decoding of PostgreSQL text output (pgoutput sends tuples as text).
+ *
+ * Nothing here goes through a JS float: integers become `bigint`, numeric
+ * becomes an unscaled `bigint` at the column's scale, timestamptz becomes
+ * microseconds since the Unix epoch. The replication connection runs with
+ * `DateStyle=ISO` and `TimeZone=UTC` (see replication-source.ts), so the
+ * timestamp grammar below is ISO 8601 with a numeric offset.
+ * Each decoder throws `ValueRejected` with a reason; the caller quarantines the row.
+ */
+export class ValueRejected extends Error {
+  override readonly name = 'ValueRejected';
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const INTEGER_TEXT = /^-?\d{1,20}$/;
+
+/** int2/int4/int8 text → bigint, checked against the 64-bit range Iceberg `long` holds. */
+export function decodeInteger(text: string): bigint {
+  if (!INTEGER_TEXT.test(text)) throw new ValueRejected(`not an integer: ${JSON.stringify(text)}`);
+  const value = BigInt(text);
+  if (value < INT64_MIN || value > INT64_MAX) throw new ValueRejected(`integer out of 64-bit range: ${text}`);
+  return value;
+}
+
+const NUMERIC_TEXT = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * numeric text → unscaled integer at `scale` digits (e.g. "12.3" at scale 2 → 1230n).
+ * Rejects NaN/Infinity, values needing more fractional digits than the scale
+ * (they would be rounded), and values wider than `precision` digits.
+ */
+export function decodeDecimal(text: string, precision: number, scale: number): bigint {
+  const match = NUMERIC_TEXT.exec(text);
+  if (!match) throw new ValueRejected(`not a finite decimal: ${JSON.stringify(text)}`);
+  const [, sign, whole = '0', fraction = ''] = match;
+  const significantFraction = fraction.replace(/0+$/, '');
+  if (significantFraction.length > scale) {
+    throw new ValueRejected(`decimal ${text} has more than ${scale} fractional digits`);
+  }
+  const unscaled = BigInt(whole + fraction.slice(0, scale).padEnd(scale, '0'));
+  if (unscaled >= 10n ** BigInt(precision)) {
+    throw new ValueRejected(`decimal ${text} does not fit decimal(${precision}, ${scale})`);
+  }
+  return sign === '-' ? -unscaled : unscaled;
+}
+
+/** Unscaled integer → canonical decimal text ("-0.05", "12.30"). */
+export function formatDecimal(unscaled: bigint, scale: number): string {
+  const negative = unscaled < 0n;
+  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${body}` : body;
+}
+
+const TIMESTAMP_TEXT =
+  /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?)?( BC)?$/;
+const MICROS_PER_SECOND = 1_000_000n;
+const SECONDS_PER_DAY = 86_400n;
+
+/**
+ * timestamptz text (ISO DateStyle) → microseconds since 1970-01-01T00:00Z.
+ * Rejects `infinity`, BC dates and malformed text instead of guessing.
+ */
+export function decodeTimestamptz(text: string): bigint {
+  const match = TIMESTAMP_TEXT.exec(text);
+  if (!match) throw new ValueRejected(`not a finite ISO timestamp: ${JSON.stringify(text)}`);
+  const [, y, mo, d, h, mi, s, frac = '', offSign, offH = '0', offM = '0', offS = '0', bc] = match;
+  if (bc) throw new ValueRejected(`BC timestamps are not supported: ${text}`);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31) throw new ValueRejected(`invalid date in ${text}`);
+  const days = daysFromCivil(Number(y), month, day);
+  const secondsOfDay = BigInt(Number(h) * 3600 + Number(mi) * 60 + Number(s));
+  const offsetSeconds = BigInt(Number(offH) * 3600 + Number(offM) * 60 + Number(offS));
+  const signedOffset = offSign === '-' ? -offsetSeconds : offsetSeconds;
+  const micros = BigInt(frac.padEnd(6, '0') || '0');
+  return (BigInt(days) * SECONDS_PER_DAY + secondsOfDay - signedOffset) * MICROS_PER_SECOND + micros;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/** Microseconds since the epoch → "YYYY-MM-DD HH:MM:SS.ffffff+00" (PostgreSQL's ISO output in UTC). */
+export function formatTimestamptz(micros: bigint): string {
+  const days = floorDiv(micros, SECONDS_PER_DAY * MICROS_PER_SECOND);
+  const microsOfDay = micros - days * SECONDS_PER_DAY * MICROS_PER_SECOND;
+  const [year, month, day] = civilFromDays(Number(days));
+  const seconds = Number(microsOfDay / MICROS_PER_SECOND);
+  const fraction = (microsOfDay % MICROS_PER_SECOND).toString().padStart(6, '0');
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const time = `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
+  return `${pad(year, 4)}-${pad(month)}-${pad(day)} ${time}.${fraction}+00`;
+}
+
+function civilFromDays(days: number): [number, number, number] {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const mp = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+}

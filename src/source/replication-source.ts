@@ -1,0 +1,189 @@
+import { LogicalReplicationService } from 'pg-logical-replication';
+import type { Client, ClientConfig } from 'pg';
+import type { ChangeHandler, ChangeMessage, ChangeSource } from './change-source.ts';
+import { PgoutputDecoder } from './pgoutput-decoder.ts';
+import { formatLsn, parseLsn, type Lsn } from './lsn.ts';
+import { LakeError } from '../errors/lake-error.ts';
+
+export interface ReplicationSourceOptions {
+  connectionString: string;
+  slotName: string;
+  publicationName: string;
+  /** Position to ask the server for; it resumes at max(this, the slot's confirmed_flush_lsn). */
+  startLsn: Lsn;
+  /**
+   * How often a standby status update is sent even without new acknowledgements.
+   * Must stay well under the server's `wal_sender_timeout` (60 s by default).
+   */
+  statusIntervalMs: number;
+  /** Decoded messages waiting for the handler before the socket is paused. */
+  maxQueuedMessages: number;
+}
+
+/**
+ * A pgoutput change source over pg-logical-replication's connection handling.
+ *
+ * The library's own decoder, automatic acknowledgement and periodic
+ * "acknowledge the last received LSN" timer are all turned off: confirming a
+ * position that is not yet in the lake would lose data after a crash.
+ */
+export class ReplicationSource implements ChangeSource {
+  readonly #options: ReplicationSourceOptions;
+  readonly #service: LogicalReplicationService;
+  readonly #queue: ChangeMessage[] = [];
+  #confirmedLsn: Lsn;
+  #statusTimer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+  #stopped = false;
+  #paused = false;
+
+  constructor(options: ReplicationSourceOptions) {
+    this.#options = options;
+    this.#confirmedLsn = options.startLsn;
+    const clientConfig: ClientConfig = {
+      connectionString: options.connectionString,
+      // Text output of timestamptz must be ISO and in UTC for exact decoding (exact-values.ts).
+      options: '-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3',
+    };
+    this.#service = new LogicalReplicationService(clientConfig, {
+      acknowledge: { auto: false, timeoutSeconds: 0 },
+      flowControl: { enabled: false },
+    });
+  }
+
+  async run(handler: ChangeHandler): Promise<void> {
+    const decoder = new PgoutputDecoder();
+    const plugin = new ExactPgoutputPlugin(decoder, this.#options.publicationName);
+    let failure: unknown;
+    this.#service.on('data', (_lsn: string, message: ChangeMessage) => this.#enqueue(message));
+    this.#service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => {
+      this.#enqueue({ kind: 'keepalive', walEnd: parseLsn(lsn) });
+      if (shouldRespond) this.#sendStatus(false);
+    });
+    this.#service.on('error', (error: Error) => {
+      failure ??= error;
+      this.#wake?.();
+    });
+    this.#service.on('start', () => {
+      this.#statusTimer = setInterval(() => this.#sendStatus(false), this.#options.statusIntervalMs);
+    });
+
+    const streaming = this.#service
+      .subscribe(plugin, this.#options.slotName, formatLsn(this.#options.startLsn))
+      .then(() => {
+        if (!this.#stopped) failure ??= new Error('the server ended the replication stream');
+      })
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => this.#wake?.());
+
+    try {
+      while (true) {
+        const message = this.#queue.shift();
+        if (message) {
+          if (this.#paused && this.#queue.length < this.#options.maxQueuedMessages / 2) this.#resume();
+          const pending = handler(message);
+          if (pending) await pending;
+          continue;
+        }
+        if (failure !== undefined && !this.#stopped) throw connectionLost(failure);
+        if (this.#stopped) return;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+      }
+    } finally {
+      clearInterval(this.#statusTimer);
+      await this.#service.destroy().catch(() => undefined);
+      await streaming;
+    }
+  }
+
+  acknowledge(lsn: Lsn): void {
+    if (lsn <= this.#confirmedLsn) return;
+    this.#confirmedLsn = lsn;
+    this.#sendStatus(false);
+  }
+
+  requestKeepalive(): void {
+    this.#sendStatus(true);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+  }
+
+  #enqueue(message: ChangeMessage): void {
+    this.#queue.push(message);
+    if (!this.#paused && this.#queue.length >= this.#options.maxQueuedMessages) this.#pause();
+    this.#wake?.();
+  }
+
+  /**
+   * Sends a standby status update with the durable position. The library adds 1
+   * to the position it reports; reporting exactly the end LSN of the last
+   * durable commit matters, because the next transaction's commit record may
+   * start at that very LSN and the server skips commits that start below the
+   * confirmed position.
+   */
+  #sendStatus(ping: boolean): void {
+    if (this.#confirmedLsn <= 0n || this.#service.isStop()) return;
+    void this.#service.acknowledge(formatLsn(this.#confirmedLsn - 1n), ping).catch(() => undefined);
+  }
+
+  #pause(): void {
+    this.#paused = true;
+    socketOf(this.#service)?.pause();
+  }
+
+  #resume(): void {
+    this.#paused = false;
+    socketOf(this.#service)?.resume();
+  }
+}
+
+/**
+ * The socket behind the replication connection. pg-logical-replication keeps
+ * it private; its own flow-control mode pauses exactly this stream. Its mode
+ * cannot be used here because it does not keep keepalives in order with data.
+ */
+function socketOf(service: LogicalReplicationService): { pause(): void; resume(): void } | undefined {
+  return (service as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })._connection?.stream;
+}
+
+function connectionLost(cause: unknown): LakeError {
+  return new LakeError('source-connection', `replication connection lost: ${(cause as Error)?.message ?? String(cause)}`, {
+    cause,
+    hint: 'the stream reconnects with backoff; check that the database is up and the slot is not used by another process',
+  });
+}
+
+/** START_REPLICATION for pgoutput, decoding with the exact decoder. */
+class ExactPgoutputPlugin {
+  readonly #decoder: PgoutputDecoder;
+  readonly #publication: string;
+
+  constructor(decoder: PgoutputDecoder, publication: string) {
+    this.#decoder = decoder;
+    this.#publication = publication;
+  }
+
+  get name(): string {
+    return 'pgoutput';
+  }
+
+  get options(): Record<string, never> {
+    return {};
+  }
+
+  parse(buffer: Buffer): ChangeMessage {
+    return this.#decoder.decode(buffer);
+  }
+
+  start(client: Client, slotName: string, lastLsn: string): Promise<unknown> {
+    const publication = this.#publication.replace(/'/g, "''");
+    const slot = slotName.replace(/"/g, '""');
+    return client.query(`START_REPLICATION SLOT "${slot}" LOGICAL ${lastLsn} (proto_version '1', publication_names '${publication}')`);
+  }
+}

@@ -1,0 +1,36 @@
+import pg from 'pg';
+import { LakeError } from '../errors/lake-error.ts';
+import { redactUrl } from '../config/redact.ts';
+
+/**
+ * Connects a regular (non-replication) client, turning the usual failures
+ * into one clear message with the connection string redacted.
+ */
+export async function connectPostgres(connectionString: string, purpose: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000, options: '-c TimeZone=UTC' });
+  client.on('error', () => undefined); // surfaced on the next query instead of crashing the process
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw describeConnectionError(error, connectionString, purpose);
+  }
+}
+
+export function describeConnectionError(error: unknown, connectionString: string, purpose: string): LakeError {
+  const code = (error as { code?: string }).code;
+  const target = redactUrl(connectionString);
+  const reason =
+    code === 'ECONNREFUSED' ? 'connection refused (is PostgreSQL running on that host and port?)'
+    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host not found'
+    : code === '28P01' || code === '28000' ? 'authentication failed (check the user and password)'
+    : code === '3D000' ? 'the database does not exist'
+    : code === 'ETIMEDOUT' ? 'connection timed out'
+    : (error as Error).message;
+  return new LakeError('source-connection', `cannot connect to the ${purpose} database ${target}: ${reason}`, {
+    cause: error,
+    retryable: code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN',
+    hint: 'check DATABASE_URL (--database-url)',
+  });
+}
