@@ -100,4 +100,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv));
+const exitCode = await main(process.argv);
+// Exit explicitly (pools and DuckDB would keep the loop alive), but only after
+// stdout drained: a large result written to a pipe is flushed asynchronously.
+process.stdout.write('', () => process.exit(exitCode));

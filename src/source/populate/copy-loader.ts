@@ -38,7 +38,11 @@ export interface PopulateOptions {
   readonly now: Date;
   /** invoice_id of the first new invoice. Default: after the largest existing id. */
   readonly startInvoiceId?: bigint;
-  /** Rows loaded so far (customers then invoices) out of the run's total. */
+  /**
+   * Rows loaded so far (new customers, then invoices) out of the run's total.
+   * Called with (0, total) before any row is loaded, so a progress bar can be
+   * created then: the total depends on how many customers already exist.
+   */
   readonly onProgress?: (done: number, total: number) => void;
   /** Invoices per COPY statement (= per transaction). Default 250,000. */
   readonly chunkRows?: number;
@@ -87,14 +91,20 @@ function validate(options: PopulateOptions): void {
 /** Turns a database failure into a LakeError that says what was kept. */
 function loadFailure(what: string, committedInvoices: number, error: unknown): LakeError {
   const code = (error as { code?: unknown } | null)?.code;
-  const kept = `${committedInvoices} invoices committed by this run are kept; rerun populate to append more`;
+  const kept =
+    committedInvoices > 0
+      ? `${committedInvoices} invoices committed by this run are kept; rerun populate to append more`
+      : `no ${what} from the failed statement were kept; fix the cause and rerun populate`;
   if (code === '42501') {
     return new LakeError('source-setup', `populate: permission denied while loading ${what}: ${messageOf(error)}`, {
       hint: 'grant INSERT on customers and invoices (and USAGE on invoices_invoice_id_seq) to this role',
       cause: error,
     });
   }
-  const connectionLost = typeof code !== 'string' || code.startsWith('08') || code.startsWith('57P');
+  // SQLSTATE class 08 (connection exception) and 57P (shutdown), or a socket error code (ECONNRESET...).
+  const connectionLost =
+    (typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P') || code.startsWith('E'))) ||
+    /connection terminated/i.test(messageOf(error));
   return new LakeError(connectionLost ? 'source-connection' : 'internal', `populate: loading ${what} failed: ${messageOf(error)}`, {
     hint: kept,
     cause: error,

@@ -30,6 +30,19 @@ describe('generateInvoices: shape and determinism', () => {
     expect(other.map((i) => i.amount)).not.toEqual(small.map((i) => i.amount));
   });
 
+  it('is pinned: a golden row guards against accidental changes to the data set', () => {
+    const [golden] = generateInvoices({ seed: 1, count: 1, customerCount: 100, months: 1, now: new Date('2026-01-01T00:00:00Z') });
+    expect(golden).toEqual({
+      invoiceId: 1n,
+      issueMicros: 1766092825225371,
+      issueDate: '2025-12-18 21:20:25.225371+00',
+      issuerIndex: 85,
+      receiverIndex: 62,
+      amountCents: 2375,
+      amount: '23.75',
+    });
+  });
+
   it('appended batches (another start id) differ, so running populate twice adds new data', () => {
     const first = [...generateInvoices({ ...OPTIONS, count: 500 })];
     const second = [...generateInvoices({ ...OPTIONS, count: 500, startInvoiceId: 501n })];
