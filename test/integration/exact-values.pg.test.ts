@@ -62,7 +62,7 @@ describe('exact values from PostgreSQL to the lake', () => {
   });
 
   it('puts every data file in the month partition of all its rows, with bounds that cover them', async () => {
-    const lake = openLake({ lake: env.LAKE!, catalog: 'jdbc', catalogUrl: db.url, catalogName: 'invoice_lake', catalogSchema: 'invoice_lake_catalog', namespace: 'lake' });
+    const lake = openLake({ lake: env.LAKE!, catalog: 'jdbc', catalogUrl: db.url, catalogName: env.CATALOG_NAME!, catalogSchema: 'invoice_lake_catalog', namespace: 'lake' });
     try {
       const location = await lake.catalog.currentMetadataLocation({ namespace: 'lake', name: 'invoices' });
       const { dataFiles } = await snapshotFiles(lake.storage, location!);

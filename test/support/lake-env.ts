@@ -7,7 +7,9 @@ import { runCli } from './cli.ts';
 /** Environment for CLI runs against a test database and a fresh lake directory. */
 export async function lakeEnv(database: TestDatabase, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const lake = await mkdtemp(join(tmpdir(), 'invoice-lake-lake-'));
-  return { DATABASE_URL: database.url, LAKE: lake, BATCH_MAX_DELAY_MS: '200', ...extra };
+  // A catalog name of its own: the catalog row, not LAKE, decides where a table lives.
+  const catalogName = `test_${lake.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, '_')}`;
+  return { DATABASE_URL: database.url, LAKE: lake, CATALOG_NAME: catalogName, BATCH_MAX_DELAY_MS: '200', ...extra };
 }
 
 /** `invoice-lake query --format json` parsed. */

@@ -120,7 +120,13 @@ export async function populate(client: Client, options: PopulateOptions): Promis
   validate(options);
   const startedAt = performance.now();
   const { seed, now, months } = options;
-  const { created } = await ensureSourceSchema(client);
+  const { created } = await ensureSourceSchema(client).catch((error: unknown) => {
+    if ((error as { code?: unknown } | null)?.code !== '42501') throw error;
+    throw new LakeError('source-setup', `populate: cannot create the source tables: ${messageOf(error)}`, {
+      hint: 'run populate as a role with CREATE on the schema, or create customers and invoices first',
+      cause: error,
+    });
+  });
 
   const existing = await client.query<{ n: string; max_id: string }>(
     'SELECT count(*)::bigint AS n, coalesce(max(customer_id), 0) AS max_id FROM customers',
@@ -155,7 +161,15 @@ export async function populate(client: Client, options: PopulateOptions): Promis
   if (options.invoices === 0) {
     const elapsedMs = performance.now() - startedAt;
     options.onProgress?.(total, total);
-    return { schemaCreated: created, customersInserted, customersUsed: 0, invoicesInserted: 0, firstInvoiceId: null, lastInvoiceId: null, elapsedMs };
+    return {
+      schemaCreated: created,
+      customersInserted,
+      customersUsed: 0,
+      invoicesInserted: 0,
+      firstInvoiceId: null,
+      lastInvoiceId: null,
+      elapsedMs,
+    };
   }
 
   const pool = await loadCustomerIdPool(client, options.customers);

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { completion, runCli, startCli } from '../support/cli.ts';
+import { lakeEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+
+interface Totals {
+  n: string;
+  total: string;
+  distinct_ids: string;
+  checksum: string;
+}
+
+const SOURCE_TOTALS = `SELECT count(*)::text AS n, coalesce(sum(amount), 0)::text AS total, count(DISTINCT invoice_id)::text AS distinct_ids,
+  coalesce(sum(invoice_id * 31 + issuer_id * 7 + receiver_id + (extract(epoch FROM issue_date) * 1000000)::bigint % 1000003), 0)::text AS checksum
+  FROM invoices`;
+const LAKE_TOTALS = `SELECT count(*)::VARCHAR AS n, coalesce(sum(amount), 0)::VARCHAR AS total, count(DISTINCT invoice_id)::VARCHAR AS distinct_ids,
+  coalesce(sum(invoice_id * 31 + issuer_id * 7 + receiver_id + epoch_us(issue_date) % 1000003), 0)::VARCHAR AS checksum
+  FROM invoices`;
+
+/**
+ * Exactly once across crashes: whatever moment the process dies at, a restart
+ * leaves the lake equal to the source, with no invoice twice and none missing.
+ */
+describe('crash recovery', () => {
+  let db: TestDatabase;
+  let nextId = 1;
+
+  beforeAll(async () => {
+    db = await startTestDatabase();
+    await db.query(SOURCE_DDL);
+  });
+  afterAll(async () => db?.stop());
+
+  async function insertInvoices(count: number, perTransaction = 50): Promise<void> {
+    for (let done = 0; done < count; done += perTransaction) {
+      const n = Math.min(perTransaction, count - done);
+      await db.query(
+        `INSERT INTO invoices (invoice_id, issue_date, issuer_id, receiver_id, amount)
+         SELECT g, timestamptz '2026-01-15 10:00:00+00' + g * interval '37 minutes 0.000011 seconds', g % 50, g % 43, (g % 100000) / 100.0 + 0.01
+           FROM generate_series($1::bigint, $2::bigint) g`,
+        [nextId, nextId + n - 1],
+      );
+      nextId += n;
+    }
+  }
+
+  async function expectLakeEqualsSource(env: Record<string, string>): Promise<void> {
+    const [source] = await db.query<Totals & Record<string, string>>(SOURCE_TOTALS);
+    const [lake] = await queryLake<Totals>(env, LAKE_TOTALS);
+    expect(lake).toEqual(source);
+    expect(lake!.distinct_ids).toBe(lake!.n);
+  }
+
+  for (const point of ['before-catalog-commit', 'before-acknowledge'] as const) {
+    it(`loses and duplicates nothing when killed at ${point}`, async () => {
+      const env = await lakeEnv(db, { SLOT_NAME: `slot_${point.replace(/-/g, '_')}`, PUBLICATION_NAME: 'crash_pub' });
+      expect((await runCli(['setup'], env)).code).toBe(0);
+      await insertInvoices(400);
+      const crashed = await runCli(['run', '--once'], { ...env, INVOICE_LAKE_FAILPOINTS: `${point}:crash` });
+      expect(crashed.signal).toBe('SIGKILL');
+      const restarted = await runCli(['run', '--once'], env);
+      expect(restarted.stderr).toBe('');
+      expect(restarted.code).toBe(0);
+      await expectLakeEqualsSource(env);
+    });
+  }
+
+  it('loses and duplicates nothing across repeated kill -9 while rows are inserted', async () => {
+    const env = await lakeEnv(db, { SLOT_NAME: 'slot_kill', PUBLICATION_NAME: 'crash_pub', BATCH_MAX_DELAY_MS: '100', BATCH_MAX_ROWS: '300' });
+    expect((await runCli(['setup'], env)).code).toBe(0);
+    let inserting = true;
+    const writer = (async () => {
+      while (inserting) {
+        await insertInvoices(120, 40);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const kills: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      const daemon = startCli(['run'], env);
+      const done = completion(daemon);
+      const delayMs = 700 + Math.floor(Math.random() * 1800);
+      kills.push(delayMs);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      daemon.kill('SIGKILL');
+      const result = await done;
+      expect(result.signal).toBe('SIGKILL');
+    }
+    inserting = false;
+    await writer;
+    const final = await runCli(['run', '--once'], env);
+    expect(final.stderr).toBe('');
+    expect(final.code).toBe(0);
+    await expectLakeEqualsSource(env);
+    const [{ n }] = (await queryLake<{ n: string }>(env, 'SELECT count(*)::VARCHAR AS n FROM invoices')) as [{ n: string }];
+    expect(Number(n)).toBeGreaterThan(400);
+  });
+
+  it('stops gracefully on SIGTERM: commits, acknowledges and exits 0', async () => {
+    const env = await lakeEnv(db, { SLOT_NAME: 'slot_sigterm', PUBLICATION_NAME: 'crash_pub', BATCH_MAX_DELAY_MS: '60000' });
+    expect((await runCli(['setup'], env)).code).toBe(0);
+    const daemon = startCli(['run'], env);
+    const done = completion(daemon);
+    await insertInvoices(200);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    daemon.kill('SIGTERM');
+    const result = await done;
+    expect(result.code).toBe(0);
+    await expectLakeEqualsSource(env);
+    const [slot] = await db.query<{ lag: string }>(
+      `SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = 'slot_sigterm'`,
+    );
+    expect(Number(slot!.lag)).toBeLessThan(64 * 1024);
+  });
+});
