@@ -6,7 +6,7 @@
  * without a table in memory, and a second populate run that adds customers
  * N..M-1 describes customers 0..N-1 exactly as the first run did.
  */
-import { COUNTRIES, NAME_STEMS, pickCountry, pickIndustry, pickUniform } from './catalog.ts';
+import { NAME_STEMS, pickCountry, pickIndustry, pickUniform } from './catalog.ts';
 import type { Country } from './catalog.ts';
 import { hashUnit } from './prng.ts';
 import { formatUtcMicros, invoiceWindow, MICROS_PER_DAY } from './time-text.ts';
@@ -113,6 +113,3 @@ export function* generateCustomers(options: CustomerGeneratorOptions): Generator
     yield customerProfile(options.seed, index, options.count, startMicros, firstId + BigInt(index - fromIndex));
   }
 }
-
-/** Every ISO-2 code the generator can produce (for tests and documentation). */
-export const CUSTOMER_COUNTRY_CODES: readonly string[] = COUNTRIES.map((c) => c.code);

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { redactSecrets, redactUrl } from '../../../src/config/redact.ts';
+
+const URL_WITH_PASSWORD = 'postgres://invoice_app:s3cretPW@db.internal:5432/invoices';
+
+describe('redactUrl', () => {
+  it('replaces the password and keeps user, host, port and database', () => {
+    const redacted = redactUrl(URL_WITH_PASSWORD);
+    expect(redacted).not.toContain('s3cretPW');
+    expect(redacted).toBe('postgres://invoice_app:***@db.internal:5432/invoices');
+  });
+
+  it('works for postgresql:// URLs, IPv4 and IPv6 hosts', () => {
+    expect(redactUrl('postgresql://u:s3cretPW@127.0.0.1:6543/db')).toBe('postgresql://u:***@127.0.0.1:6543/db');
+    expect(redactUrl('postgres://u:s3cretPW@[::1]:5432/db')).toBe('postgres://u:***@[::1]:5432/db');
+  });
+
+  it('redacts percent-encoded passwords with reserved characters', () => {
+    const redacted = redactUrl('postgres://u:p%40ss%3Aw%2Fd@h/db');
+    expect(redacted).toBe('postgres://u:***@h/db');
+  });
+
+  it('redacts password-like query parameters and keeps the others', () => {
+    const redacted = redactUrl('postgres://u@h/db?sslmode=verify-full&password=s3cretPW&application_name=lake');
+    expect(redacted).not.toContain('s3cretPW');
+    expect(redacted).toContain('sslmode=verify-full');
+    expect(redacted).toContain('application_name=lake');
+    expect(redacted).toContain('password=');
+  });
+
+  it('leaves a URL without a password as it is', () => {
+    expect(redactUrl('postgres://u@h:5432/db')).toBe('postgres://u@h:5432/db');
+    expect(redactUrl('postgres://h/db?sslmode=require')).toBe('postgres://h/db?sslmode=require');
+  });
+
+  it('still redacts text the URL parser rejects', () => {
+    const redacted = redactUrl('postgres://u:s3cretPW@[not-an-ip/db');
+    expect(redacted).not.toContain('s3cretPW');
+    expect(redacted).toBe('postgres://u:***@[not-an-ip/db');
+  });
+
+  it('leaves text that is not a URL alone', () => {
+    expect(redactUrl('just some text')).toBe('just some text');
+  });
+});
+
+describe('redactSecrets', () => {
+  it('replaces a quoted connection string by its redacted form', () => {
+    const message = `cannot connect to ${URL_WITH_PASSWORD}: timeout`;
+    expect(redactSecrets(message, [URL_WITH_PASSWORD])).toBe(
+      'cannot connect to postgres://invoice_app:***@db.internal:5432/invoices: timeout',
+    );
+  });
+
+  it('removes the bare password wherever it is quoted', () => {
+    const message = 'password "s3cretPW" rejected; retried with s3cretPW';
+    const redacted = redactSecrets(message, [URL_WITH_PASSWORD]);
+    expect(redacted).not.toContain('s3cretPW');
+    expect(redacted).toBe('password "***" rejected; retried with ***');
+  });
+
+  it('removes the decoded form of a percent-encoded password', () => {
+    const redacted = redactSecrets('auth failed for p@ss:word', ['postgres://u:p%40ss%3Aword@h/db']);
+    expect(redacted).not.toContain('p@ss:word');
+  });
+
+  it('handles several secrets and repeated occurrences', () => {
+    const catalog = 'postgres://cat:0therPW@c/db';
+    const message = `${URL_WITH_PASSWORD} / ${catalog} / ${URL_WITH_PASSWORD}`;
+    const redacted = redactSecrets(message, [URL_WITH_PASSWORD, undefined, catalog, '']);
+    expect(redacted).not.toMatch(/s3cretPW|0therPW/);
+    expect(redacted.match(/\*\*\*/g)).toHaveLength(3);
+  });
+
+  it('does not scrub very short passwords out of ordinary words, but still redacts the URL', () => {
+    const url = 'postgres://u:ab@h/db';
+    const redacted = redactSecrets(`table abc at ${url}`, [url]);
+    expect(redacted).toBe('table abc at postgres://u:***@h/db');
+  });
+
+  it('leaves messages without secrets unchanged', () => {
+    expect(redactSecrets('relation "invoices" does not exist', [URL_WITH_PASSWORD, undefined])).toBe(
+      'relation "invoices" does not exist',
+    );
+    expect(redactSecrets('no secrets given', [])).toBe('no secrets given');
+  });
+
+  it('a secret without a password (plain URL) changes nothing else', () => {
+    expect(redactSecrets('at postgres://u@h/db', ['postgres://u@h/db'])).toBe('at postgres://u@h/db');
+  });
+});
