@@ -8,6 +8,8 @@
  * timestamp grammar below is ISO 8601 with a numeric offset.
  * Each decoder throws `ValueRejected` with a reason; the caller quarantines the row.
  */
+import { civilFromDays, daysFromCivil } from '../calendar/civil-date.ts';
+
 export class ValueRejected extends Error {
   override readonly name = 'ValueRejected';
 }
@@ -79,38 +81,16 @@ export function decodeTimestamptz(text: string): bigint {
   return (BigInt(days) * SECONDS_PER_DAY + secondsOfDay - signedOffset) * MICROS_PER_SECOND + micros;
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
-
 /** Microseconds since the epoch → "YYYY-MM-DD HH:MM:SS.ffffff+00" (PostgreSQL's ISO output in UTC). */
 export function formatTimestamptz(micros: bigint): string {
   const days = floorDiv(micros, SECONDS_PER_DAY * MICROS_PER_SECOND);
   const microsOfDay = micros - days * SECONDS_PER_DAY * MICROS_PER_SECOND;
-  const [year, month, day] = civilFromDays(Number(days));
+  const { year, month, day } = civilFromDays(Number(days));
   const seconds = Number(microsOfDay / MICROS_PER_SECOND);
   const fraction = (microsOfDay % MICROS_PER_SECOND).toString().padStart(6, '0');
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   const time = `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
   return `${pad(year, 4)}-${pad(month)}-${pad(day)} ${time}.${fraction}+00`;
-}
-
-function civilFromDays(days: number): [number, number, number] {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const mp = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {

@@ -10,9 +10,9 @@ interface Totals {
   checksum: string;
 }
 
-const SOURCE_TOTALS = `SELECT count(*)::text AS n, coalesce(sum(amount), 0)::text AS total, count(DISTINCT invoice_id)::text AS distinct_ids,
+const sourceTotals = (table: string) => `SELECT count(*)::text AS n, coalesce(sum(amount), 0)::text AS total, count(DISTINCT invoice_id)::text AS distinct_ids,
   coalesce(sum(invoice_id * 31 + issuer_id * 7 + receiver_id + (extract(epoch FROM issue_date) * 1000000)::bigint % 1000003), 0)::text AS checksum
-  FROM invoices`;
+  FROM ${table}`;
 const LAKE_TOTALS = `SELECT count(*)::VARCHAR AS n, coalesce(sum(amount), 0)::VARCHAR AS total, count(DISTINCT invoice_id)::VARCHAR AS distinct_ids,
   coalesce(sum(invoice_id * 31 + issuer_id * 7 + receiver_id + epoch_us(issue_date) % 1000003), 0)::VARCHAR AS checksum
   FROM invoices`;
@@ -31,11 +31,17 @@ describe('crash recovery', () => {
   });
   afterAll(async () => db?.stop());
 
-  async function insertInvoices(count: number, perTransaction = 50): Promise<void> {
+  /** Each test streams its own source table, so its lake must equal exactly that table. */
+  async function sourceFor(name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    await db.query(`CREATE TABLE ${name} (LIKE invoices INCLUDING ALL)`);
+    return lakeEnv(db, { SOURCE_TABLE: name, SLOT_NAME: `slot_${name}`, PUBLICATION_NAME: `pub_${name}`, ...extra });
+  }
+
+  async function insertInvoices(table: string, count: number, perTransaction = 50): Promise<void> {
     for (let done = 0; done < count; done += perTransaction) {
       const n = Math.min(perTransaction, count - done);
       await db.query(
-        `INSERT INTO invoices (invoice_id, issue_date, issuer_id, receiver_id, amount)
+        `INSERT INTO ${table} (invoice_id, issue_date, issuer_id, receiver_id, amount)
          SELECT g, timestamptz '2026-01-15 10:00:00+00' + g * interval '37 minutes 0.000011 seconds', g % 50, g % 43, (g % 100000) / 100.0 + 0.01
            FROM generate_series($1::bigint, $2::bigint) g`,
         [nextId, nextId + n - 1],
@@ -44,8 +50,17 @@ describe('crash recovery', () => {
     }
   }
 
+  async function waitForActiveSlot(slot: string): Promise<void> {
+    for (let attempt = 0; attempt < 600; attempt++) {
+      const [row] = await db.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+      if (row?.active) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`slot ${slot} never became active`);
+  }
+
   async function expectLakeEqualsSource(env: Record<string, string>): Promise<void> {
-    const [source] = await db.query<Totals & Record<string, string>>(SOURCE_TOTALS);
+    const [source] = await db.query<Totals & Record<string, string>>(sourceTotals(env.SOURCE_TABLE!));
     const [lake] = await queryLake<Totals>(env, LAKE_TOTALS);
     expect(lake).toEqual(source);
     expect(lake!.distinct_ids).toBe(lake!.n);
@@ -53,9 +68,9 @@ describe('crash recovery', () => {
 
   for (const point of ['before-catalog-commit', 'before-acknowledge'] as const) {
     it(`loses and duplicates nothing when killed at ${point}`, async () => {
-      const env = await lakeEnv(db, { SLOT_NAME: `slot_${point.replace(/-/g, '_')}`, PUBLICATION_NAME: 'crash_pub' });
+      const env = await sourceFor(point.replace(/-/g, '_'));
       expect((await runCli(['setup'], env)).code).toBe(0);
-      await insertInvoices(400);
+      await insertInvoices(env.SOURCE_TABLE!, 400);
       const crashed = await runCli(['run', '--once'], { ...env, INVOICE_LAKE_FAILPOINTS: `${point}:crash` });
       expect(crashed.signal).toBe('SIGKILL');
       const restarted = await runCli(['run', '--once'], env);
@@ -66,12 +81,12 @@ describe('crash recovery', () => {
   }
 
   it('loses and duplicates nothing across repeated kill -9 while rows are inserted', async () => {
-    const env = await lakeEnv(db, { SLOT_NAME: 'slot_kill', PUBLICATION_NAME: 'crash_pub', BATCH_MAX_DELAY_MS: '100', BATCH_MAX_ROWS: '300' });
+    const env = await sourceFor('killed', { BATCH_MAX_DELAY_MS: '100', BATCH_MAX_ROWS: '300' });
     expect((await runCli(['setup'], env)).code).toBe(0);
     let inserting = true;
     const writer = (async () => {
       while (inserting) {
-        await insertInvoices(120, 40);
+        await insertInvoices(env.SOURCE_TABLE!, 120, 40);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
@@ -97,11 +112,12 @@ describe('crash recovery', () => {
   });
 
   it('stops gracefully on SIGTERM: commits, acknowledges and exits 0', async () => {
-    const env = await lakeEnv(db, { SLOT_NAME: 'slot_sigterm', PUBLICATION_NAME: 'crash_pub', BATCH_MAX_DELAY_MS: '60000' });
+    const env = await sourceFor('sigterm', { BATCH_MAX_DELAY_MS: '60000' });
     expect((await runCli(['setup'], env)).code).toBe(0);
     const daemon = startCli(['run'], env);
     const done = completion(daemon);
-    await insertInvoices(200);
+    await waitForActiveSlot('slot_sigterm');
+    await insertInvoices(env.SOURCE_TABLE!, 200);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     daemon.kill('SIGTERM');
     const result = await done;

@@ -4,6 +4,7 @@
  * semantics, so instants before the epoch map to negative values
  * (1969-12-31 → month -1), matching Java `DateTimeUtil`.
  */
+import { civilFromDays } from '../../calendar/civil-date.ts';
 import type { IcebergPrimitive, PartitionTransform } from './spec-types.ts';
 
 const MICROS_PER_DAY = 86_400_000_000n;
@@ -13,22 +14,6 @@ const MICROS_PER_HOUR = 3_600_000_000n;
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
-}
-
-/**
- * Civil date of a day count since 1970-01-01 (proleptic Gregorian). Pure
- * integer arithmetic (H. Hinnant's days→civil) so it is exact over the whole
- * 64-bit microsecond range, where `Date` would run out of range.
- */
-function civilFromDays(days: number): { year: number; month: number } {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const month = mp < 10 ? mp + 3 : mp - 9; // 1..12
-  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month };
 }
 
 /** `day` transform of a timestamptz: whole days since 1970-01-01 UTC (floor). */

@@ -6,6 +6,7 @@
  * Hinnant's civil-from-days) instead of Date, which only knows milliseconds
  * and would cost an allocation per row.
  */
+import { civilFromDays } from '../../calendar/civil-date.ts';
 
 export const MICROS_PER_SECOND = 1_000_000;
 export const MICROS_PER_MINUTE = 60 * MICROS_PER_SECOND;
@@ -21,19 +22,6 @@ export function dateToMicros(date: Date): number {
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
-}
-
-/** Civil date of a day number (days since 1970-01-01), proleptic Gregorian. */
-export function civilFromDays(days: number): { year: number; month: number; day: number } {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
 }
 
 /**

@@ -1,7 +1,7 @@
+import { civilFromDays } from '../../../src/calendar/civil-date.ts';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../../src/source/populate/prng.ts';
 import {
-  civilFromDays,
   formatUtcMicros,
   invoiceWindow,
   subtractMonthsUtc,

@@ -1,7 +1,8 @@
+import { daysFromCivil } from '../../../src/calendar/civil-date.ts';
 import { describe, expect, it } from 'vitest';
 import {
   ValueRejected,
-  daysFromCivil,
+
   decodeDecimal,
   decodeInteger,
   decodeTimestamptz,
