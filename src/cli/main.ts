@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isLakeError, messageOf } from '../errors/lake-error.ts';
 import { redactSecrets } from '../config/redact.ts';
 import { createLogger } from '../log/logger.ts';
@@ -77,7 +77,7 @@ withSettings(
 ).action(async (options) => demoCommand(settingsFrom(options), options));
 
 function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new CommanderError(2, 'invoice-lake.usage', `expected a positive whole number, got ${value}`);
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`expected a positive whole number, got ${value}`);
   return Number(value);
 }
 

@@ -103,7 +103,7 @@ export class LocalStorage implements LakeStorage {
   async #writeTemporary(target: string, bytes: Uint8Array): Promise<string> {
     const temporary = join(dirname(target), `.tmp-${randomUUID()}`);
     try {
-      await mkdir(dirname(target), { recursive: true });
+      await makeDirectory(dirname(target));
       const handle = await open(temporary, 'wx');
       try {
         await handle.writeFile(bytes);
@@ -115,6 +115,26 @@ export class LocalStorage implements LakeStorage {
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
       throw storageError(`cannot write ${target}`, error);
+    }
+  }
+}
+
+/**
+ * mkdir -p without `{ recursive: true }`: Node 20's recursive mkdir loops
+ * forever on some paths (under /proc, for one) instead of failing.
+ */
+async function makeDirectory(path: string): Promise<void> {
+  try {
+    await mkdir(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(path) === path) throw error;
+    await makeDirectory(dirname(path));
+    try {
+      await mkdir(path);
+    } catch (retry) {
+      if ((retry as NodeJS.ErrnoException).code !== 'EEXIST') throw retry;
     }
   }
 }
