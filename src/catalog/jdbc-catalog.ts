@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Catalog, TableIdentifier } from './catalog.ts';
 import { LakeError } from '../errors/lake-error.ts';
 import { redactUrl } from '../config/redact.ts';
+import { describeConnectionError } from '../source/source-connection.ts';
 
 /**
  * The Iceberg JDBC catalog schema in PostgreSQL, the same tables and SQL as
@@ -16,12 +17,14 @@ export class JdbcCatalog implements Catalog {
   readonly #tables: string;
   readonly #properties: string;
   readonly #schema: string;
+  readonly #connectionString: string;
 
   constructor(options: { connectionString: string; catalogName: string; schema: string }) {
     this.#pool = new pg.Pool({ connectionString: options.connectionString, max: 2 });
     this.#pool.on('error', () => undefined); // idle-client errors surface on the next query
     this.#catalogName = options.catalogName;
     this.#schema = options.schema;
+    this.#connectionString = options.connectionString;
     this.#tables = `${quote(options.schema)}.iceberg_tables`;
     this.#properties = `${quote(options.schema)}.iceberg_namespace_properties`;
     this.description = `jdbc catalog "${options.catalogName}" in schema ${options.schema} of ${redactUrl(options.connectionString)}`;
@@ -106,6 +109,9 @@ export class JdbcCatalog implements Catalog {
           cause: error,
           hint: 'run `invoice-lake setup` first',
         });
+      }
+      if (code === undefined || /^(E[A-Z]|08|28|3D|57P0)/.test(code)) {
+        throw describeConnectionError(error, this.#connectionString, 'catalog', 'check CATALOG_URL (--catalog-url), which defaults to DATABASE_URL');
       }
       throw new LakeError('catalog', `catalog query failed: ${(error as Error).message}`, { cause: error });
     }

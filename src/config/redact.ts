@@ -21,17 +21,21 @@ export function redactSecrets(message: string, secrets: ReadonlyArray<string | u
   for (const secret of secrets) {
     if (!secret) continue;
     result = result.split(secret).join(redactUrl(secret));
-    const password = passwordOf(secret);
-    if (password && password.length >= 3) result = result.split(password).join('***');
+    // Both spellings: a message may quote the password as typed in the URL (`p%40ss`) or decoded (`p@ss`).
+    for (const password of passwordsOf(secret)) {
+      if (password.length >= 3) result = result.split(password).join('***');
+    }
   }
   return result;
 }
 
-function passwordOf(url: string): string | undefined {
+function passwordsOf(url: string): string[] {
   try {
-    const password = new URL(url).password;
-    return password ? decodeURIComponent(password) : undefined;
+    const encoded = new URL(url).password;
+    if (!encoded) return [];
+    const decoded = decodeURIComponent(encoded);
+    return decoded === encoded ? [encoded] : [encoded, decoded];
   } catch {
-    return undefined;
+    return [];
   }
 }

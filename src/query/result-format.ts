@@ -22,6 +22,8 @@ function text(cell: Cell | undefined): string {
 function csvCell(cell: Cell | undefined): string {
   if (cell === null || cell === undefined) return '';
   const value = text(cell);
+  // An empty string is quoted so it stays distinct from NULL (an empty field), as PostgreSQL's COPY CSV does.
+  if (value === '') return '""';
   return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

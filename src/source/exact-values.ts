@@ -70,10 +70,12 @@ export function decodeTimestamptz(text: string): bigint {
   if (!match) throw new ValueRejected(`not a finite ISO timestamp: ${JSON.stringify(text)}`);
   const [, y, mo, d, h, mi, s, frac = '', offSign, offH = '0', offM = '0', offS = '0', bc] = match;
   if (bc) throw new ValueRejected(`BC timestamps are not supported: ${text}`);
+  const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > 31) throw new ValueRejected(`invalid date in ${text}`);
-  const days = daysFromCivil(Number(y), month, day);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) throw new ValueRejected(`invalid date in ${text}`);
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) throw new ValueRejected(`invalid time of day in ${text}`);
+  const days = daysFromCivil(year, month, day);
   const secondsOfDay = BigInt(Number(h) * 3600 + Number(mi) * 60 + Number(s));
   const offsetSeconds = BigInt(Number(offH) * 3600 + Number(offM) * 60 + Number(offS));
   const signedOffset = offSign === '-' ? -offsetSeconds : offsetSeconds;
@@ -91,6 +93,11 @@ export function formatTimestamptz(micros: bigint): string {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   const time = `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
   return `${pad(year, 4)}-${pad(month)}-${pad(day)} ${time}.${fraction}+00`;
+}
+
+function daysInMonth(year: number, month: number): number {
+  const nextMonthStart = month === 12 ? daysFromCivil(year + 1, 1, 1) : daysFromCivil(year, month + 1, 1);
+  return nextMonthStart - daysFromCivil(year, month, 1);
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {

@@ -18,7 +18,12 @@ export async function connectPostgres(connectionString: string, purpose: string)
   }
 }
 
-export function describeConnectionError(error: unknown, connectionString: string, purpose: string): LakeError {
+export function describeConnectionError(
+  error: unknown,
+  connectionString: string,
+  purpose: string,
+  hint = 'check DATABASE_URL (--database-url)',
+): LakeError {
   const code = (error as { code?: string }).code;
   const target = redactUrl(connectionString);
   const reason =
@@ -31,6 +36,6 @@ export function describeConnectionError(error: unknown, connectionString: string
   return new LakeError('source-connection', `cannot connect to the ${purpose} database ${target}: ${reason}`, {
     cause: error,
     retryable: code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN',
-    hint: 'check DATABASE_URL (--database-url)',
+    hint,
   });
 }

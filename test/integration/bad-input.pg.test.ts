@@ -147,6 +147,17 @@ describe.concurrent('an unreachable database', () => {
       expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     }
   });
+
+  it('query and status name the catalog database, redacted, with a hint naming CATALOG_URL', async () => {
+    const env = await scratchEnv({ DATABASE_URL: url });
+    const results = await Promise.all([runCli(['query', 'SELECT 1'], env), runCli(['status'], env)]);
+    for (const result of results) {
+      expectCleanError(result, 1);
+      expect(result.stderr).toContain('cannot connect to the catalog database postgres://invoice_app:***@127.0.0.1');
+      expect(result.stderr).toContain('connection refused');
+      expect(result.stderr).toContain('CATALOG_URL');
+    }
+  });
 });
 
 describe.concurrent('a database without wal_level=logical', () => {

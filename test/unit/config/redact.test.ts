@@ -89,3 +89,13 @@ describe('redactSecrets', () => {
     expect(redactSecrets('at postgres://u@h/db', ['postgres://u@h/db'])).toBe('at postgres://u@h/db');
   });
 });
+
+describe('redactSecrets with a percent-encoded password', () => {
+  it('scrubs the password whether a message quotes it encoded or decoded', () => {
+    const url = 'postgres://app:p%40ss%2Fword@db:5432/x';
+    const message = 'failed for p%40ss%2Fword and p@ss/word';
+    const redacted = redactSecrets(message, [url]);
+    expect(redacted).not.toContain('p%40ss%2Fword');
+    expect(redacted).not.toContain('p@ss/word');
+  });
+});

@@ -86,6 +86,10 @@ describe('csv', () => {
     expect(formatResult(['a'], [['-0.01']], 'csv')).toBe('a\n-0.01\n');
   });
 
+  it('quotes an empty string so it differs from NULL', () => {
+    expect(formatResult(['a', 'b'], [['', null]], 'csv')).toBe('a,b\n"",\n');
+  });
+
   it('renders NULL as an empty field', () => {
     expect(formatResult(['a', 'b', 'c'], [[null, 'x', null]], 'csv')).toBe('a,b,c\n,x,\n');
   });

@@ -226,3 +226,16 @@ describe('daysFromCivil', () => {
     expect(daysFromCivil(y, m, d)).toBe(Number(utcMicros(y, m, d) / 86_400_000_000n));
   });
 });
+
+describe('decodeTimestamptz rejects impossible calendar values', () => {
+  it.each(['2023-02-30 00:00:00+00', '2023-04-31 12:00:00+00', '2024-01-01 25:00:00+00', '2024-01-01 10:61:00+00', '2024-01-01 10:00:61+00'])(
+    'rejects %s',
+    (text) => {
+      expect(() => decodeTimestamptz(text)).toThrow(ValueRejected);
+    },
+  );
+
+  it('still accepts 29 February in a leap year and the last second of a day', () => {
+    expect(decodeTimestamptz('2024-02-29 23:59:59.999999+00')).toBe(1_709_251_199_999_999n);
+  });
+});
