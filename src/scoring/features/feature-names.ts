@@ -1,0 +1,55 @@
+/**
+ * The ordered feature vector every risk model receives: input `[N, F]`
+ * float32 with F = FEATURE_NAMES.length, columns in exactly this order.
+ * The same code computes them for training and for serving
+ * (feature-extractor.ts), so a model never sees a skewed feature.
+ *
+ * Time features use the invoice's own `issue_date` (UTC), so replaying the
+ * same invoices yields the same features whenever they are processed.
+ */
+export const FEATURE_NAMES = [
+  /** Invoices the issuer sent in the 24 h before this one (hourly buckets). */
+  'issuer_count_24h',
+  /** USD the issuer invoiced in the 24 h before this one. */
+  'issuer_amount_24h',
+  /** Invoices the issuer sent in the 30 days before this one (daily buckets). */
+  'issuer_count_30d',
+  /** USD the issuer invoiced in the 30 days before this one. */
+  'issuer_amount_30d',
+  /** Invoices the receiver received in the 30 days before this one. */
+  'receiver_count_30d',
+  /** 1 when this issuer already invoiced this receiver, else 0. */
+  'pair_seen_before',
+  /** (amount − issuer's running mean) / running standard deviation; 0 with fewer than 2 prior invoices. */
+  'amount_zscore',
+  /** amount / issuer's running mean; 1 without history. */
+  'amount_to_issuer_mean',
+  /** Hour of day of issue_date, UTC, 0–23. */
+  'hour_of_day',
+  /** Day of week of issue_date, UTC, 0 = Monday … 6 = Sunday. */
+  'day_of_week',
+  /** 1 when the amount is a whole multiple of 100 USD, else 0. */
+  'is_round_amount',
+  /** Days since the issuer's first invoice; 0 for the first. */
+  'days_since_issuer_first',
+  /** 1 when issuer and receiver are the same customer. */
+  'is_self_invoice',
+  /** log10(1 + amount in USD). */
+  'log_amount',
+  /** Invoices the issuer sent before this one, all time. */
+  'issuer_prior_count',
+] as const;
+
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+
+/** One invoice as the feature extractor sees it (exact values from the stream). */
+export interface ScoringInvoice {
+  invoiceId: bigint;
+  /** Microseconds since the epoch (UTC). */
+  issueDate: bigint;
+  issuerId: bigint;
+  receiverId: bigint;
+  /** Unscaled amount at scale 2 (cents). */
+  amountCents: bigint;
+}
