@@ -11,6 +11,7 @@ import { setupCommand } from './setup-command.ts';
 import { runCommand } from './run-command.ts';
 import { queryCommand } from './query-command.ts';
 import { join } from 'node:path';
+import type { RiskAlert } from '../scoring/alerts/risk-alert.ts';
 
 export interface DemoOptions {
   customers: number;
@@ -26,7 +27,11 @@ const EXAMPLES: Array<{ title: string; sql: string }> = [
             FROM invoices WHERE issue_date >= now() - INTERVAL 3 MONTH
            GROUP BY issuer_id ORDER BY total_amount DESC LIMIT 5`,
   },
-  { title: 'One invoice by id', sql: `SELECT * EXCLUDE (risk_score, risk_model) FROM invoices WHERE invoice_id = (SELECT max(invoice_id) FROM invoices)` },
+  { title: 'One invoice by id, with its risk score', sql: `SELECT invoice_id, issue_date, issuer_id, receiver_id, amount, round(risk_score, 4) AS risk_score, risk_model FROM invoices WHERE invoice_id = (SELECT max(invoice_id) FROM invoices)` },
+  {
+    title: 'Latest risk alerts',
+    sql: `SELECT invoice_id, amount, round(score, 4) AS score, model FROM risk_alerts ORDER BY committed_at DESC LIMIT 5`,
+  },
   {
     title: 'Totals per month',
     sql: `SELECT strftime(date_trunc('month', issue_date), '%Y-%m') AS month, count(*) AS invoices, sum(amount) AS total_amount
@@ -68,7 +73,7 @@ export async function demoCommand(settings: Settings, options: DemoOptions): Pro
     process.once('SIGTERM', onSignal);
     try {
       const logger = createLogger(settings.logLevel === 'info' && !process.env.LOG_LEVEL ? 'warn' : (settings.logLevel ?? 'warn'));
-      await runCommand({ logger }, demoSettings, { once: false, handleSignals: false, hooks: live.hooks, stop });
+      await runCommand({ logger }, demoSettings, { once: false, handleSignals: false, hooks: live.hooks, scoringHooks: live.scoringHooks, stop });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -91,6 +96,9 @@ function liveLine() {
   let windowRows = 0;
   let lastCommit = '-';
   let acknowledged = '-';
+  let model = '-';
+  let lastScore = '-';
+  let alerts = 0;
   let windowStart = Date.now();
   let rate = 0;
   const timer = setInterval(() => {
@@ -98,9 +106,9 @@ function liveLine() {
     rate = windowRows / Math.max(seconds, 0.001);
     windowRows = 0;
     windowStart = Date.now();
-    const line = `invoices in lake +${rows} | ${rate.toFixed(0)} rows/s | last commit ${lastCommit} | acknowledged ${acknowledged}`;
+    const line = `lake +${rows} | ${rate.toFixed(0)} rows/s | commit ${lastCommit} | model ${model} | last score ${lastScore} | alerts ${alerts}`;
     if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-    else process.stderr.write(`${JSON.stringify({ msg: 'progress', rows, rowsPerSecond: Math.round(rate), lastCommit, acknowledged })}\n`);
+    else process.stderr.write(`${JSON.stringify({ msg: 'progress', rows, rowsPerSecond: Math.round(rate), lastCommit, acknowledged, model, lastScore, alerts })}\n`);
   }, tty ? 1000 : 5000);
   return {
     hooks: {
@@ -112,6 +120,19 @@ function liveLine() {
       },
       onAcknowledge(lsn: bigint) {
         acknowledged = formatLsn(lsn);
+      },
+    },
+    scoringHooks: {
+      onAlert(alert: RiskAlert) {
+        alerts++;
+        const message = `ALERT invoice ${alert.invoiceId}: ${alert.amount} USD from ${alert.issuerId} to ${alert.receiverId}, score ${alert.score.toFixed(3)} (${alert.model})`;
+        process.stderr.write(tty ? `\r\x1b[2K${message}\n` : `${JSON.stringify({ msg: 'alert', ...alert })}\n`);
+      },
+      onScored(_rows: number, _commitTime: bigint, latest: { model: string | undefined; score: number | null }) {
+        const label = latest.model ?? 'unscored';
+        if (label !== model && model !== '-') process.stderr.write(`${tty ? '\r\x1b[2K' : ''}model switched: ${model} -> ${label}\n`);
+        model = label;
+        lastScore = latest.score === null ? 'null' : latest.score.toFixed(3);
       },
     },
     end() {

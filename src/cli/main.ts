@@ -2,13 +2,14 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { isLakeError, messageOf } from '../errors/lake-error.ts';
 import { redactSecrets } from '../config/redact.ts';
 import { createLogger } from '../log/logger.ts';
-import { BATCH_SETTINGS, LAKE_SETTINGS, SOURCE_SETTINGS, settingsFrom, withSettings } from './settings-flags.ts';
+import { BATCH_SETTINGS, LAKE_SETTINGS, SCORING_SETTINGS, SOURCE_SETTINGS, settingsFrom, withSettings } from './settings-flags.ts';
 import { setupCommand } from './setup-command.ts';
 import { runCommand } from './run-command.ts';
 import { queryCommand } from './query-command.ts';
 import { formatStatus, statusReport } from './status-command.ts';
 import { populateCommand } from './populate-command.ts';
 import { demoCommand } from './demo-command.ts';
+import { trainCommand } from './train-command.ts';
 import type { OutputFormat } from '../query/result-format.ts';
 
 const program = new Command('invoice-lake')
@@ -40,7 +41,7 @@ withSettings(
     .command('run')
     .description('stream changes into the lake until SIGTERM/SIGINT')
     .option('--once', 'drain the slot up to the WAL position at start, commit, acknowledge and exit'),
-  [...SOURCE_SETTINGS, ...LAKE_SETTINGS, ...BATCH_SETTINGS, 'httpPort', 'logLevel'],
+  [...SOURCE_SETTINGS, ...LAKE_SETTINGS, ...BATCH_SETTINGS, ...SCORING_SETTINGS, 'httpPort', 'logLevel'],
 ).action(async (options) => {
   const settings = settingsFrom(options);
   const totals = await runCommand({ logger: createLogger(settings.logLevel ?? 'info') }, settings, { once: Boolean(options.once) });
@@ -67,13 +68,26 @@ withSettings(
 
 withSettings(
   program
+    .command('train')
+    .description('train the risk model on labelled synthetic invoices and write it to the models directory as ONNX')
+    .option('--invoices <n>', 'labelled invoices to generate', positiveInteger, 300_000)
+    .option('--customers <n>', 'customers in the synthetic population', positiveInteger, 5_000)
+    .option('--months <k>', 'months of history', positiveInteger, 6)
+    .option('--seed <n>', 'random seed (same seed, same model)', positiveInteger, 7)
+    .option('--name <name>', 'model name', 'invoice-risk')
+    .option('--version <version>', 'model version (default: gbt-s<seed>-n<invoices>)'),
+  ['modelsDir'],
+).action(async (options) => trainCommand(settingsFrom(options), options, print));
+
+withSettings(
+  program
     .command('demo')
     .description('zero-config demo (npm start): embedded PostgreSQL, demo data, live traffic, streaming into ./lake')
     .option('--customers <n>', 'demo customers', positiveInteger, 2000)
     .option('--invoices <n>', 'demo invoices', positiveInteger, 200_000)
     .option('--rate <n>', 'live invoices per second', positiveInteger, 50)
     .option('--data-dir <path>', 'embedded PostgreSQL data and state', './.invoice-lake'),
-  [...LAKE_SETTINGS, ...BATCH_SETTINGS, 'databaseUrl', 'httpPort', 'logLevel'],
+  [...LAKE_SETTINGS, ...BATCH_SETTINGS, ...SCORING_SETTINGS, 'databaseUrl', 'httpPort', 'logLevel'],
 ).action(async (options) => demoCommand(settingsFrom(options), options));
 
 function positiveInteger(value: string): number {

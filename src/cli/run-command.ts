@@ -8,11 +8,14 @@ import { createMetrics } from '../server/metrics.ts';
 import { startHttpServer } from '../server/http-server.ts';
 import type { Logger } from '../log/logger.ts';
 import { lakeSettings } from './lake-settings.ts';
+import { openRiskScoring } from './risk-scoring.ts';
+import type { ScoringEvents } from '../pipeline/scoring-stage.ts';
 
 export interface RunOptions {
   once: boolean;
   /** Extra observers (the demo's live line). */
   hooks?: StreamHooks;
+  scoringHooks?: ScoringEvents;
   /** Where SIGINT/SIGTERM are handled; the demo installs its own and resolves `stop`. */
   handleSignals?: boolean;
   /** Resolving it stops the stream gracefully. */
@@ -42,8 +45,32 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
     server = await startHttpServer(httpPort, metrics, { state: () => ({ status: state, detail: { lastCommitAt, totals: totals.rows } }) });
     deps.logger.info({ port: httpPort }, 'health and metrics on /healthz and /metrics');
   }
+  const risk = await openRiskScoring({ logger: deps.logger, metrics }, settings, {
+    watch: !options.once,
+    events: {
+      onScored(rows, commitTimeMicros, latest) {
+        metrics.scored.inc(rows);
+        metrics.scoreLatencySeconds.observe(Math.max(0, Date.now() / 1000 - Number(commitTimeMicros) / 1e6));
+        options.scoringHooks?.onScored?.(rows, commitTimeMicros, latest);
+      },
+      onAlert(alert) {
+        metrics.alerts.inc();
+        deps.logger.info({ invoice: alert.invoiceId, score: alert.score, model: alert.model }, 'risk alert');
+        options.scoringHooks?.onAlert?.(alert);
+      },
+      onInferenceFailure(model, error) {
+        metrics.inferenceFailures.inc({ model });
+        deps.logger.error({ model, error }, 'inference failed; rows stored with a null score');
+        options.scoringHooks?.onInferenceFailure?.(model, error);
+      },
+    },
+  }).catch(async (error: unknown) => {
+    server?.close();
+    await lake.close();
+    throw error;
+  });
   const handle = superviseStream(
-    { lake, logger: deps.logger },
+    { lake, logger: deps.logger, scoring: risk.scoring },
     {
       databaseUrl: requireSetting(settings, 'databaseUrl'),
       slotName: requireSetting(settings, 'slotName'),
@@ -53,6 +80,7 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
       maxBytes: requireSetting(settings, 'batchMaxBytes'),
       maxDelayMs: requireSetting(settings, 'batchMaxDelayMs'),
       once: options.once,
+      alertThreshold: requireSetting(settings, 'alertThreshold'),
     },
     {
       onCommit(report) {
@@ -101,6 +129,7 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     server?.close();
+    await risk.close();
     await lake.close();
   }
   totals.elapsedMs = Date.now() - started;

@@ -7,7 +7,8 @@ export function withSettings(command: Command, names: readonly SettingName[]): C
   for (const name of names) {
     const spec = SETTINGS[name];
     const defaultText = 'default' in spec ? ` (default: ${spec.default})` : '';
-    command.addOption(new Option(`--${spec.flag} <value>`, `${spec.description} [env ${spec.env}]${defaultText}`));
+    const argument = 'boolean' in spec && spec.boolean ? '[value]' : '<value>';
+    command.addOption(new Option(`--${spec.flag} ${argument}`, `${spec.description} [env ${spec.env}]${defaultText}`));
   }
   return command;
 }
@@ -19,10 +20,12 @@ export function settingsFrom(options: Record<string, unknown>): Settings {
     const attribute = new Option(`--${SETTINGS[name].flag} <value>`).attributeName();
     const value = options[attribute];
     if (typeof value === 'string') flags[name] = value;
+    else if (value === true) flags[name] = 'true';
   }
   return loadSettings(flags);
 }
 
 export const LAKE_SETTINGS = ['lake', 'catalog', 'catalogUrl', 'catalogName', 'catalogSchema', 'namespace'] as const satisfies readonly SettingName[];
 export const SOURCE_SETTINGS = ['databaseUrl', 'sourceTable', 'slotName', 'publicationName'] as const satisfies readonly SettingName[];
+export const SCORING_SETTINGS = ['modelsDir', 'unscored', 'alertThreshold', 'alertChannel', 'alertWebhookUrl'] as const satisfies readonly SettingName[];
 export const BATCH_SETTINGS = ['batchMaxRows', 'batchMaxBytes', 'batchMaxDelayMs'] as const satisfies readonly SettingName[];

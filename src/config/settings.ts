@@ -10,6 +10,8 @@ export interface SettingSpec<T> {
   description: string;
   /** Default as text; undefined = no default. */
   default?: string;
+  /** A switch: `--flag` alone means true. */
+  boolean?: boolean;
   /** Values that may hold passwords; redacted in every message. */
   secret?: boolean;
   parse: (text: string) => T;
@@ -31,6 +33,23 @@ function oneOf<const V extends string>(...values: V[]) {
     if (!(values as string[]).includes(value)) throw new Error(`expected one of ${values.join(', ')}, got ${JSON.stringify(value)}`);
     return value as V;
   };
+}
+
+function flag(value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new Error(`expected true or false, got ${JSON.stringify(value)}`);
+}
+
+function probability(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d*\.?\d+$/.test(value.trim()) || parsed < 0 || parsed > 1) throw new Error(`expected a number between 0 and 1, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function httpUrl(value: string): string {
+  if (!/^https?:\/\//.test(value)) throw new Error('expected an http:// or https:// URL');
+  return value;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -143,6 +162,42 @@ export const SETTINGS = {
     description: 'Longest time a received change waits before its lake commit (freshness).',
     default: '1000',
     parse: integer(10, 3_600_000),
+  },
+  modelsDir: {
+    env: 'MODELS_DIR',
+    flag: 'models',
+    description: 'Directory of ONNX risk models, watched for new files (the active one is the last *.onnx by name; *.shadow.onnx are challengers).',
+    default: './models',
+    parse: text,
+  },
+  unscored: {
+    env: 'RISK_UNSCORED',
+    flag: 'unscored',
+    description: 'Stream without a risk model (scores stay null) instead of refusing to start when no valid model exists.',
+    default: 'false',
+    boolean: true,
+    parse: flag,
+  },
+  alertThreshold: {
+    env: 'RISK_ALERT_THRESHOLD',
+    flag: 'alert-threshold',
+    description: 'Active-model score at or above which an alert is raised.',
+    default: '0.9',
+    parse: probability,
+  },
+  alertChannel: {
+    env: 'RISK_ALERT_CHANNEL',
+    flag: 'alert-channel',
+    description: 'PostgreSQL NOTIFY channel for alerts (JSON payload) on the source database.',
+    default: 'invoice_risk_alerts',
+    parse: identifier,
+  },
+  alertWebhookUrl: {
+    env: 'RISK_ALERT_WEBHOOK_URL',
+    flag: 'alert-webhook',
+    description: 'Optional URL that receives each alert as an HTTP POST (retried with backoff, Idempotency-Key header).',
+    secret: true,
+    parse: httpUrl,
   },
   httpPort: {
     env: 'HTTP_PORT',

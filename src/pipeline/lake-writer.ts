@@ -65,6 +65,17 @@ export class LakeWriter {
     return lowest ?? 0n;
   }
 
+  /** A snapshot summary value of the table's current state (or its ancestors). */
+  summaryValue(table: string, key: string): string | undefined {
+    return ancestorSummaryValue(this.#state(table).loaded.metadata, key);
+  }
+
+  /** True when the table has rows waiting for the next commit. */
+  hasPending(table: string): boolean {
+    const state = this.#state(table);
+    return state.buffer.rowCount > 0 || state.pending.length > 0;
+  }
+
   watermark(table: string): Lsn {
     return this.#state(table).watermark;
   }
@@ -106,7 +117,7 @@ export class LakeWriter {
    * Call only at a transaction boundary: `lsn` is the end LSN of the last
    * complete transaction and becomes the watermark of the committed tables.
    */
-  async commit(lsn: Lsn, commitTimeMicros: bigint): Promise<CommitReport> {
+  async commit(lsn: Lsn, commitTimeMicros: bigint, extraSummary: Record<string, Record<string, string>> = {}): Promise<CommitReport> {
     const started = performance.now();
     const report: CommitReport = { lsn, rows: {}, snapshots: {}, durationMs: 0 };
     for (const [name, state] of this.#tables) {
@@ -115,6 +126,7 @@ export class LakeWriter {
       const { result, table } = await state.table.append(state.loaded, state.pending, {
         [SOURCE_LSN_KEY]: formatLsn(lsn),
         [SOURCE_COMMIT_TIME_KEY]: formatTimestamptz(commitTimeMicros),
+        ...extraSummary[name],
       });
       report.rows[name] = Number(state.pending.reduce((sum, file) => sum + file.recordCount, 0n));
       report.snapshots[name] = result.snapshotId;

@@ -7,12 +7,20 @@ import {
   decodeInvoice,
   decodeInvoiceKey,
   invoiceColumnPositions,
-  invoiceRow,
   quarantineRow,
   type InvoiceColumnPositions,
   type TransactionContext,
 } from './invoice-rows.ts';
 import { failpoint } from '../lake/failpoints.ts';
+import { SCORE_BATCH_ROWS, type ScoringStage } from './scoring-stage.ts';
+
+/** Saves what must be restored with the lake state (the feature state) right before a commit. */
+export interface CommitCheckpoint {
+  /** Extra snapshot summary entries per table for the coming commit. */
+  beforeCommit(writer: LakeWriter): Promise<Record<string, Record<string, string>>>;
+  /** The commit is durable: older checkpoints can go, models may swap. */
+  afterCommit(): Promise<void>;
+}
 
 export interface StreamRunnerOptions {
   /** `schema.table` of the source invoices. */
@@ -41,6 +49,8 @@ export interface StreamEvents {
 export class StreamRunner {
   readonly #source: ChangeSource;
   readonly #writer: LakeWriter;
+  readonly #scoring: ScoringStage;
+  readonly #checkpoint: CommitCheckpoint | undefined;
   readonly #options: StreamRunnerOptions;
   readonly #events: StreamEvents;
   readonly #positions = new Map<number, InvoiceColumnPositions | { missing: string[] }>();
@@ -54,9 +64,15 @@ export class StreamRunner {
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
 
-  constructor(deps: { source: ChangeSource; writer: LakeWriter }, options: StreamRunnerOptions, events: StreamEvents = {}) {
+  constructor(
+    deps: { source: ChangeSource; writer: LakeWriter; scoring: ScoringStage; checkpoint?: CommitCheckpoint },
+    options: StreamRunnerOptions,
+    events: StreamEvents = {},
+  ) {
     this.#source = deps.source;
     this.#writer = deps.writer;
+    this.#scoring = deps.scoring;
+    this.#checkpoint = deps.checkpoint;
     this.#options = options;
     this.#events = events;
     this.#lastCompleteLsn = options.confirmedLsn;
@@ -87,6 +103,7 @@ export class StreamRunner {
   /** Drops uncommitted work after a failure; the server resends it from the acknowledged position. */
   discardUncommitted(): void {
     this.#writer.discard();
+    this.#scoring.discard();
     this.#txn = undefined;
     this.#oldestUncommittedMs = undefined;
     this.#lastCompleteLsn = this.#acknowledgedLsn;
@@ -105,6 +122,8 @@ export class StreamRunner {
         this.#txn = { commitLsn: message.finalLsn, commitTimeMicros: message.commitTimeMicros, skip: {} };
         return;
       case 'commit':
+        // Scored as soon as the transaction is complete, before any lake commit: alerts do not wait for the batch.
+        await this.#scoring.flush();
         this.#txn = undefined;
         this.#lastCompleteLsn = message.endLsn;
         this.#lastCommitTimeMicros = message.commitTimeMicros;
@@ -117,6 +136,7 @@ export class StreamRunner {
       case 'update':
       case 'delete':
         if (this.#isSource(message.relation)) this.#onRowChange(message);
+        if (this.#scoring.pendingCount >= SCORE_BATCH_ROWS) await this.#scoring.flush();
         await this.#writer.spillIfFull();
         return;
       case 'truncate':
@@ -146,7 +166,7 @@ export class StreamRunner {
         if (this.#skip('invoices')) return;
         const invoice = decodeInvoice(values, positions);
         this.#track();
-        this.#writer.append('invoices', invoiceRow(invoice, txn));
+        this.#scoring.add(invoice, txn);
         return;
       }
       if (this.#skip('invoice_changes')) return;
@@ -215,7 +235,9 @@ export class StreamRunner {
 
   async #commitAndAcknowledge(): Promise<void> {
     if (this.#writer.pendingRows > 0) {
-      const report = await this.#writer.commit(this.#lastCompleteLsn, this.#lastCommitTimeMicros);
+      const extraSummary = (await this.#checkpoint?.beforeCommit(this.#writer)) ?? {};
+      const report = await this.#writer.commit(this.#lastCompleteLsn, this.#lastCommitTimeMicros, extraSummary);
+      await this.#checkpoint?.afterCommit();
       this.#oldestUncommittedMs = undefined;
       this.#events.onCommit?.(report);
       failpoint('before-acknowledge');

@@ -7,6 +7,10 @@ import { LakeWriter, type BatchLimits, type CommitReport } from './lake-writer.t
 import { StreamRunner } from './stream-runner.ts';
 import { LakeError, isLakeError, messageOf } from '../errors/lake-error.ts';
 import type { Logger } from '../log/logger.ts';
+import { ScoringStage, type ScoringEvents } from './scoring-stage.ts';
+import { FeatureCheckpoints } from './feature-checkpoints.ts';
+import type { ModelRegistry } from '../scoring/model/model-registry.ts';
+import type { AlertSink } from '../scoring/alerts/risk-alert.ts';
 
 export interface StreamSettings extends BatchLimits {
   databaseUrl: string;
@@ -15,6 +19,15 @@ export interface StreamSettings extends BatchLimits {
   sourceTable: string;
   maxDelayMs: number;
   once: boolean;
+  /** Active-model score at or above which an alert is raised. */
+  alertThreshold: number;
+}
+
+/** Risk scoring; absent = unscored mode (invoices stored with null scores). */
+export interface ScoringDeps {
+  registry: ModelRegistry;
+  sinks: AlertSink[];
+  events?: ScoringEvents;
 }
 
 export interface StreamHooks {
@@ -40,7 +53,7 @@ const MAX_BACKOFF_MS = 30_000;
  * from the acknowledged position with exponential backoff. Errors that
  * retrying cannot fix end the stream.
  */
-export function superviseStream(deps: { lake: Lake; logger: Logger }, settings: StreamSettings, hooks: StreamHooks = {}): StreamHandle {
+export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: ScoringDeps }, settings: StreamSettings, hooks: StreamHooks = {}): StreamHandle {
   let stopping = false;
   let runner: StreamRunner | undefined;
   const done = (async () => {
@@ -59,8 +72,34 @@ export function superviseStream(deps: { lake: Lake; logger: Logger }, settings: 
           statusIntervalMs: 10_000,
           maxQueuedMessages: 20_000,
         });
+        // Rebuilt on every (re)start from the committed lake state, so nothing
+        // observed but not committed before a failure leaks into the features.
+        const extractor = deps.scoring ? await FeatureCheckpoints.restore(deps.lake.storage, writer) : undefined;
+        const scoring = new ScoringStage(
+          {
+            writer,
+            scoring: deps.scoring && extractor ? { extractor, registry: deps.scoring.registry } : undefined,
+            sinks: deps.scoring?.sinks,
+            events: deps.scoring?.events,
+          },
+          { threshold: settings.alertThreshold },
+        );
+        const features = extractor ? new FeatureCheckpoints({ storage: deps.lake.storage, extractor }) : undefined;
+        const registry = deps.scoring?.registry;
         runner = new StreamRunner(
-          { source, writer },
+          {
+            source,
+            writer,
+            scoring,
+            checkpoint: {
+              beforeCommit: async (lakeWriter) => (await features?.beforeCommit(lakeWriter)) ?? {},
+              // A batch boundary: the only moment a new model may take over.
+              afterCommit: async () => {
+                await features?.afterCommit();
+                await registry?.refresh();
+              },
+            },
+          },
           { sourceTable: settings.sourceTable, maxDelayMs: settings.maxDelayMs, stopAtLsn, confirmedLsn },
           {
             onCommit: (report) => {

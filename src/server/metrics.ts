@@ -18,6 +18,18 @@ export function createMetrics() {
     acknowledgedLsn: new Gauge({ name: 'invoice_lake_acknowledged_lsn', help: 'Slot position confirmed to PostgreSQL (as a number)', registers: [registry] }),
     lastCommitTimestamp: new Gauge({ name: 'invoice_lake_last_commit_timestamp_seconds', help: 'Unix time of the last lake commit', registers: [registry] }),
     freshnessSeconds: new Gauge({ name: 'invoice_lake_freshness_seconds', help: 'Source commit time to lake commit of the newest batch', registers: [registry] }),
+    scored: new Counter({ name: 'invoice_lake_invoices_scored_total', help: 'Invoices scored by the active model', registers: [registry] }),
+    scoreLatencySeconds: new Histogram({
+      name: 'invoice_lake_score_latency_seconds',
+      help: 'Source commit time to scored (and alert emitted)',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    alerts: new Counter({ name: 'invoice_lake_risk_alerts_total', help: 'Alerts raised', registers: [registry] }),
+    alertsDropped: new Counter({ name: 'invoice_lake_risk_alerts_dropped_total', help: 'Webhook alerts dropped because the queue was full', registers: [registry] }),
+    inferenceFailures: new Counter({ name: 'invoice_lake_inference_failures_total', help: 'Batches a model failed to score', labelNames: ['model'], registers: [registry] }),
+    modelsRejected: new Counter({ name: 'invoice_lake_models_rejected_total', help: 'Model files rejected by validation', labelNames: ['file'], registers: [registry] }),
+    activeModel: new Gauge({ name: 'invoice_lake_active_model_since_seconds', help: 'When the labelled model became active', labelNames: ['model'], registers: [registry] }),
     reconnects: new Counter({ name: 'invoice_lake_source_reconnects_total', help: 'Replication reconnects after a failure', registers: [registry] }),
   };
 }

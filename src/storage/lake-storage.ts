@@ -20,6 +20,8 @@ export interface LakeStorage {
   read(path: string): Promise<Buffer>;
   /** undefined when the object does not exist. */
   readIfExists(path: string): Promise<Buffer | undefined>;
+  /** Removes an object; no error when it is already gone. */
+  delete(path: string): Promise<void>;
   /** Lake-relative paths of the objects directly under `prefix`. */
   list(prefix: string): Promise<string[]>;
   /** A path DuckDB can open for a data file URI. */

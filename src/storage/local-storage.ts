@@ -68,6 +68,12 @@ export class LocalStorage implements LakeStorage {
     }
   }
 
+  async delete(path: string): Promise<void> {
+    await unlink(this.#absolute(path)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw storageError(`cannot delete ${this.#absolute(path)}`, error);
+    });
+  }
+
   async list(prefix: string): Promise<string[]> {
     try {
       const names = await readdir(this.#absolute(prefix));

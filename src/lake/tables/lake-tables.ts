@@ -53,4 +53,39 @@ export const QUARANTINE_TABLE: TableDefinition = {
   ],
 };
 
-export const STREAM_TABLES: readonly TableDefinition[] = [INVOICES_TABLE, INVOICE_CHANGES_TABLE, QUARANTINE_TABLE];
+/** Every model's score of every invoice (active and shadow), with the features it saw. */
+export const RISK_SCORES_TABLE: TableDefinition = {
+  name: 'risk_scores',
+  monthPartitionColumn: 'issue_date',
+  columns: [
+    { fieldId: 1, name: 'invoice_id', type: { kind: 'long' }, doc: 'Scored invoice' },
+    { fieldId: 2, name: 'issue_date', type: { kind: 'timestamptz' }, doc: 'issue_date of the invoice' },
+    { fieldId: 3, name: 'model', type: { kind: 'string' }, doc: 'name@version#sha256-prefix of the model' },
+    { fieldId: 4, name: 'role', type: { kind: 'string' }, doc: 'active or shadow' },
+    { fieldId: 5, name: 'score', type: { kind: 'double' }, doc: 'Score in [0, 1]; null when inference failed' },
+    { fieldId: 6, name: 'error', type: { kind: 'string' }, doc: 'Why inference failed, else null' },
+    { fieldId: 7, name: 'features', type: { kind: 'string' }, doc: 'Feature vector as a JSON array, in the order of the model contract' },
+    { fieldId: 8, name: 'commit_lsn', type: { kind: 'long' }, doc: 'LSN of the source transaction commit record' },
+    { fieldId: 9, name: 'committed_at', type: { kind: 'timestamptz' }, doc: 'Commit time of the source transaction' },
+  ],
+};
+
+/** Invoices whose active-model score reached the alert threshold. */
+export const RISK_ALERTS_TABLE: TableDefinition = {
+  name: 'risk_alerts',
+  monthPartitionColumn: 'committed_at',
+  columns: [
+    { fieldId: 1, name: 'invoice_id', type: { kind: 'long' }, doc: 'Invoice that raised the alert' },
+    { fieldId: 2, name: 'issuer_id', type: { kind: 'long' }, doc: 'Customer that sent it' },
+    { fieldId: 3, name: 'receiver_id', type: { kind: 'long' }, doc: 'Customer that received it' },
+    { fieldId: 4, name: 'amount', type: AMOUNT, doc: 'Amount in USD' },
+    { fieldId: 5, name: 'score', type: { kind: 'double' }, doc: 'Active model score' },
+    { fieldId: 6, name: 'threshold', type: { kind: 'double' }, doc: 'Alert threshold in force' },
+    { fieldId: 7, name: 'model', type: { kind: 'string' }, doc: 'Model that scored it' },
+    { fieldId: 8, name: 'idempotency_key', type: { kind: 'string' }, doc: 'invoice_id:model, the key sent with NOTIFY and webhook alerts' },
+    { fieldId: 9, name: 'commit_lsn', type: { kind: 'long' }, doc: 'LSN of the source transaction commit record' },
+    { fieldId: 10, name: 'committed_at', type: { kind: 'timestamptz' }, doc: 'Commit time of the source transaction' },
+  ],
+};
+
+export const STREAM_TABLES: readonly TableDefinition[] = [INVOICES_TABLE, INVOICE_CHANGES_TABLE, QUARANTINE_TABLE, RISK_SCORES_TABLE, RISK_ALERTS_TABLE];

@@ -6,6 +6,13 @@
  *
  * Time features use the invoice's own `issue_date` (UTC), so replaying the
  * same invoices yields the same features whenever they are processed.
+ *
+ * "Before this one" means observed earlier in the stream, excluding this
+ * invoice itself. Windows are whole UTC buckets (see feature-state.ts): the
+ * 24 h window of an invoice in hour H is hours H−23 … H (an invoice 23 h
+ * earlier counts, 24 h or more earlier does not); the 30 d window of an
+ * invoice on day D is days D−29 … D. Invoices observed earlier but dated in
+ * a later bucket are not counted.
  */
 export const FEATURE_NAMES = [
   /** Invoices the issuer sent in the 24 h before this one (hourly buckets). */
@@ -20,9 +27,12 @@ export const FEATURE_NAMES = [
   'receiver_count_30d',
   /** 1 when this issuer already invoiced this receiver, else 0. */
   'pair_seen_before',
-  /** (amount − issuer's running mean) / running standard deviation; 0 with fewer than 2 prior invoices. */
+  /**
+   * (amount − issuer's running mean) / running standard deviation; 0 with fewer than 2 prior invoices.
+   * Sample standard deviation (n − 1); capped at ±50, and ±50 when all prior amounts were equal (std 0) but this one differs.
+   */
   'amount_zscore',
-  /** amount / issuer's running mean; 1 without history. */
+  /** amount / issuer's running mean; 1 without history (or when that mean is not positive). */
   'amount_to_issuer_mean',
   /** Hour of day of issue_date, UTC, 0–23. */
   'hour_of_day',
@@ -30,11 +40,11 @@ export const FEATURE_NAMES = [
   'day_of_week',
   /** 1 when the amount is a whole multiple of 100 USD, else 0. */
   'is_round_amount',
-  /** Days since the issuer's first invoice; 0 for the first. */
+  /** Days since the issuer's first invoice; 0 for the first. Fractional days, never negative. */
   'days_since_issuer_first',
   /** 1 when issuer and receiver are the same customer. */
   'is_self_invoice',
-  /** log10(1 + amount in USD). */
+  /** log10(1 + amount in USD); for a negative amount −log10(1 − amount) (sign-preserving). */
   'log_amount',
   /** Invoices the issuer sent before this one, all time. */
   'issuer_prior_count',
