@@ -20,6 +20,8 @@ export interface CommitCheckpoint {
   beforeCommit(writer: LakeWriter): Promise<Record<string, Record<string, string>>>;
   /** The commit is durable: older checkpoints can go, models may swap. */
   afterCommit(): Promise<void>;
+  /** Nothing is open or pending: also a batch boundary (a new model may take over while the source is quiet). */
+  idle?(): Promise<void>;
 }
 
 export interface StreamRunnerOptions {
@@ -221,6 +223,7 @@ export class StreamRunner {
   async #onTimer(): Promise<void> {
     if (this.#txn) return; // commit only at a transaction boundary
     await this.#maybeCommit();
+    if (this.#writer.pendingRows === 0 && this.#scoring.pendingCount === 0) await this.#checkpoint?.idle?.();
     if (this.#options.stopAtLsn !== undefined && !this.#finished) this.#source.requestKeepalive();
   }
 

@@ -98,6 +98,9 @@ export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: Sc
                 await features?.afterCommit();
                 await registry?.refresh();
               },
+              idle: async () => {
+                await registry?.refresh();
+              },
             },
           },
           { sourceTable: settings.sourceTable, maxDelayMs: settings.maxDelayMs, stopAtLsn, confirmedLsn },

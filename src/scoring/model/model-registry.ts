@@ -121,7 +121,8 @@ export class ModelRegistry {
     const active = candidates.at(-1)?.[1].model;
     this.#current = { active, shadows: valid.filter(([, entry]) => entry.model.role === 'shadow').map(([, entry]) => entry.model) };
     if (active && active !== previous) {
-      this.#logger.info({ model: active.label, previous: previous?.label }, 'active model switched');
+      if (previous) this.#logger.info({ model: active.label, previous: previous.label }, 'active model switched');
+      else this.#logger.info({ model: active.label }, 'active model');
       this.#events.onActivated?.(active, previous);
     }
   }

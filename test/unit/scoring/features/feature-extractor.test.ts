@@ -56,7 +56,7 @@ describe('FeatureExtractor: per-invoice features', () => {
 
   it('flags whole multiples of 100 USD and self-invoices', () => {
     const fx = new FeatureExtractor();
-    const flags = (cents: number, issuer = 1, receiver = 2): [number, number] => {
+    const flags = (cents: number, issuer: number | bigint = 1, receiver: number | bigint = 2): [number, number] => {
       const row = fx.extract(invoice(issuer, receiver, '2026-03-01T00:00:00Z', cents));
       return [feature(row, 'is_round_amount'), feature(row, 'is_self_invoice')];
     };
