@@ -22,7 +22,7 @@ export function createMetrics() {
     scoreLatencySeconds: new Histogram({
       name: 'invoice_lake_score_latency_seconds',
       help: 'Source commit time to scored (and alert emitted)',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
     alerts: new Counter({ name: 'invoice_lake_risk_alerts_total', help: 'Alerts raised', registers: [registry] }),

@@ -9,7 +9,7 @@
  * id, held as two 32-bit halves so lookups never allocate a BigInt, to the
  * index.
  *
- * Record layout (824 bytes, plus 8 bytes of hash slots per customer):
+ * Record layout (824 bytes, plus 8–16 bytes of hash slots per customer):
  *   u32 0 id low · i32 1 id high · i32 2 lastActiveDay (FREE marks a
  *   reusable record) · i32 3/4/5 newest bucket of the hour / day / received
  *   rings · f64 3 invoices issued · f64 4 Welford mean (USD) · f64 5 Welford
@@ -31,14 +31,19 @@ export const F64_STRIDE = RECORD_BYTES / 8;
 /** Record stride in the u32 / i32 views. */
 export const U32_STRIDE = RECORD_BYTES / 4;
 
-/** u32/i32 field indexes within a record. */
+/** u32 index in a record: low 32 bits of the customer id. */
 export const U_KEY_LO = 0;
+/** i32 index in a record: high 32 bits of the customer id (signed). */
 export const U_KEY_HI = 1;
+/** i32 index in a record: latest UTC day the customer issued or received (EMPTY = free record). */
 export const U_LAST_ACTIVE = 2;
-/** f64 field indexes within a record. */
+/** f64 index in a record: invoices issued, all time. */
 export const F_ISSUED = 3;
+/** f64 index in a record: Welford running mean of issued amounts, USD. */
 export const F_MEAN = 4;
+/** f64 index in a record: Welford M2 (sum of squared deviations) of issued amounts. */
 export const F_M2 = 5;
+/** f64 index in a record: earliest issue date seen, µs. */
 export const F_FIRST_MICROS = 6;
 
 /** Where a ring lives in the record: newest-bucket field (i32), counts (u32), cents (f64, -1 for none). */

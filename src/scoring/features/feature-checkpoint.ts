@@ -80,7 +80,7 @@ export function encodeFeatureState(state: FeatureState): Uint8Array {
     w.i32(t.i32[u + U_KEY_HI] ?? 0);
     w.i32(t.i32[u + U_LAST_ACTIVE] ?? 0);
     for (const field of RECORD_F64_FIELDS) w.f64(t.f64[f + field] ?? 0);
-    for (const ring of RINGS) writeRing(w, t, i, ring === HOUR_RING ? { ...ring } : ring);
+    for (const ring of RINGS) writeRing(w, t, i, ring);
   }
   const body = w.finish();
   const out = new Uint8Array(body.length + 4);

@@ -6,7 +6,7 @@
  * amount never counts in its own window or mean); `observe` then folds it
  * in. Everything is pure arithmetic over the invoice sequence: the same
  * invoices in the same order give bit-identical Float32 vectors, whatever
- * the clock, process or platform.
+ * the wall clock or the process's earlier history (evictions, checkpoints).
  */
 import { decodeFeatureState } from './feature-checkpoint.ts';
 import { FEATURE_COUNT, FEATURE_NAMES } from './feature-names.ts';

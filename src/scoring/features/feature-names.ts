@@ -50,7 +50,9 @@ export const FEATURE_NAMES = [
   'issuer_prior_count',
 ] as const;
 
+/** One feature column name. */
 export type FeatureName = (typeof FEATURE_NAMES)[number];
+/** F: the number of columns of every feature row. */
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
 /** One invoice as the feature extractor sees it (exact values from the stream). */

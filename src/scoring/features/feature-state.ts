@@ -42,12 +42,16 @@ import { dayIndex, DAYS_IN_WINDOW, ringSlot } from './feature-time.ts';
 import { PairFilter } from './pair-filter.ts';
 import type { ParsedInvoice } from './parsed-invoice.ts';
 
-/** Default bound on customers held in memory (≈ 830 bytes each, so ≈ 1.7 GB when full). */
+/** Default bound on customers held in memory (≈ 840 bytes each with the hash index, so ≈ 1.7 GB when full). */
 export const DEFAULT_MAX_CUSTOMERS = 2_000_000;
 
 /** Options of the feature state. */
 export interface FeatureStateOptions {
-  /** Most customers kept at once (>= 2); beyond it idle customers are evicted. Default 2,000,000. */
+  /**
+   * Most customers kept at once (>= 2); beyond it customers are evicted (see `evict`), and an evicted
+   * customer's next invoice looks like a newcomer's, except for pair_seen_before (the bitmap keeps
+   * pairs). Memory grows with the customers actually seen, up to this bound. Default 2,000,000.
+   */
   maxCustomers?: number;
   /** log2 of the pair bitmap size in bits, 16..32. Default 26 (8 MiB). */
   pairBitsLog2?: number;
@@ -108,8 +112,8 @@ function ringAdd(t: CustomerTable, index: number, ring: RingLayout, bucket: numb
 /**
  * Events and cents in the window of `ring.size` buckets ending at `bucket`,
  * limited to the buckets the ring still holds, into `sums` [count, cents]
- * (zeros for index -1). Cents are integers below 2^53, so the float sums
- * are exact whatever the order.
+ * (zeros for index -1). Cents are integers and their sums stay below 2^53,
+ * so the float sums are exact whatever the order.
  */
 export function ringWindow(t: CustomerTable, index: number, ring: RingLayout, bucket: number, sums: Float64Array): void {
   sums[0] = 0;
@@ -137,7 +141,7 @@ export function ringWindow(t: CustomerTable, index: number, ring: RingLayout, bu
  * Frees at least `needed` records. First every customer idle for the whole
  * 30 d window ending at the newest issue date seen (losing only all-time
  * stats: their next invoice looks like a newcomer's). If that frees fewer
- * than `needed` or 1/64 of the table (so passes stay rare), the least
+ * than `needed` or 1/64 of maxCustomers (so passes stay rare), the least
  * recently active customers (ties by id) go too, losing in-window counts.
  * Only data decides (days, ids), never record positions, so a restored
  * extractor evicts exactly the same customers.

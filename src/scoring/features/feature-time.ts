@@ -7,7 +7,9 @@
  * otherwise round up to it and file an event under the next hour or day.
  */
 
+/** Length of an hourly bucket. */
 export const MICROS_PER_HOUR = 3_600_000_000;
+/** Length of a daily (UTC) bucket. */
 export const MICROS_PER_DAY = 86_400_000_000;
 
 /** Hourly buckets in the 24 h window (one ring slot per hour). */

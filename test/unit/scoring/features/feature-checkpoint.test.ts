@@ -87,6 +87,19 @@ describe('checkpoint and restore', () => {
     expect(firstDifference(bits(rest), bits(expected.subarray(2_002 * FEATURE_COUNT)))).toBe(-1);
   });
 
+  it('restores the eviction clock, so a restored extractor evicts the same customers', () => {
+    const prefix = [invoice(1, 2, '2026-01-01T00:00:00Z'), invoice(3, 4, '2026-03-01T00:00:00Z')];
+    // A late invoice: idleness is measured against the newest date seen (March), not this one.
+    const suffix = [invoice(5, 3, '2026-01-02T00:00:00Z'), invoice(7, 2, '2026-01-03T00:00:00Z'), invoice(8, 1, '2026-01-03T00:00:00Z')];
+    const uninterrupted = new FeatureExtractor({ maxCustomers: 4 });
+    uninterrupted.extractBatch(prefix);
+    const restored = FeatureExtractor.restore(serializeFeatureState(uninterrupted));
+    const expected = uninterrupted.extractBatch(suffix);
+    expect(firstDifference(bits(restored.extractBatch(suffix)), bits(expected))).toBe(-1);
+    expect(restored.state.evictedCustomers).toBe(uninterrupted.state.evictedCustomers);
+    expect(restored.state.newestMicros).toBe(uninterrupted.state.newestMicros);
+  });
+
   it('is compact for a sparse state and versioned', () => {
     const fx = new FeatureExtractor();
     fx.observe(invoice(1, 2, '2026-01-01T00:00:00Z'));

@@ -47,6 +47,25 @@ describe('bounded customer state', () => {
     expect(history(fx, 50, '2026-03-03T00:00:00Z')[0]).toBe(1);
   });
 
+  it('counts receiving as activity', () => {
+    const fx = new FeatureExtractor({ maxCustomers: 4 });
+    fx.observe(invoice(1, 2, '2026-01-01T00:00:00Z'));
+    fx.observe(invoice(3, 4, '2026-01-01T00:00:00Z'));
+    fx.observe(invoice(3, 2, '2026-03-01T00:00:00Z')); // 2 and 3 active again; 1 and 4 stay idle
+    fx.observe(invoice(5, 6, '2026-03-02T00:00:00Z'));
+    expect(fx.state.evictedCustomers).toBe(2);
+    expect(feature(fx.extract(invoice(9, 2, '2026-03-03T00:00:00Z')), 'receiver_count_30d')).toBe(1);
+  });
+
+  it('evicts in batches of 1/64 of the bound, so eviction passes stay rare', () => {
+    const fx = new FeatureExtractor({ maxCustomers: 256 });
+    for (let c = 0; c < 128; c++) fx.observe(invoice(2 * c + 1, 2 * c + 2, '2026-03-01T00:00:00Z'));
+    expect(fx.state.evictedCustomers).toBe(0);
+    fx.observe(invoice(1_000, 1, '2026-03-01T00:00:00Z'));
+    expect(fx.state.evictedCustomers).toBe(4);
+    expect(fx.customerCount).toBe(253);
+  });
+
   it('never evicts the customers of the invoice being observed', () => {
     const fx = new FeatureExtractor({ maxCustomers: 2 });
     fx.observe(invoice(1, 2, '2026-01-01T00:00:00Z'));
