@@ -15,7 +15,7 @@ export class NotifySink implements AlertSink {
   readonly #client: pg.Client;
   readonly #channel: string;
   readonly #logger: Logger;
-  #connected: Promise<void>;
+  #connected: Promise<void> | undefined;
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
 
@@ -24,8 +24,12 @@ export class NotifySink implements AlertSink {
     this.#channel = options.channel;
     this.#client = new pg.Client({ connectionString: options.connectionString });
     this.#client.on('error', (error) => this.#logger.warn({ err: error.message }, 'alert NOTIFY connection error'));
-    this.#connected = this.#client.connect().then(() => undefined);
-    this.#connected.catch((error: Error) => this.#logger.warn({ err: error.message }, 'alert NOTIFY connection failed'));
+  }
+
+  /** Connects on the first alert, so a daemon that never alerts opens no extra connection. */
+  #connect(): Promise<void> {
+    this.#connected ??= this.#client.connect().then(() => undefined);
+    return this.#connected;
   }
 
   send(alert: RiskAlert): void {
@@ -33,7 +37,7 @@ export class NotifySink implements AlertSink {
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) return;
     this.#pending++;
     this.#chain = this.#chain
-      .then(() => this.#connected)
+      .then(() => this.#connect())
       .then(() => this.#client.query('SELECT pg_notify($1, $2)', [this.#channel, payload]))
       .then(() => undefined)
       .catch((error: Error) => this.#logger.warn({ err: error.message, key: alert.idempotencyKey }, 'alert NOTIFY failed'))
@@ -46,6 +50,6 @@ export class NotifySink implements AlertSink {
 
   async close(): Promise<void> {
     await this.#chain;
-    await this.#client.end().catch(() => undefined);
+    if (this.#connected) await this.#client.end().catch(() => undefined);
   }
 }

@@ -123,6 +123,11 @@ export class CustomerTable {
     return index;
   }
 
+  /** Makes room for `records` records at once (a restore knows its size; doubling would copy repeatedly). */
+  reserve(records: number): void {
+    if (records > this.capacity) this.grow(Math.min(records, this.maxRecords));
+  }
+
   /** Record indexes of live customers in index order (the order checkpoints use). */
   liveIndexes(): number[] {
     const live: number[] = [];

@@ -122,6 +122,7 @@ export function decodeFeatureState(bytes: Uint8Array): FeatureState {
   state.evictedCustomers = evictedCustomers;
   const count = r.u32();
   if (count > maxCustomers) fail(`${count} customers exceed maxCustomers ${maxCustomers}`);
+  state.customers.reserve(count);
   for (let k = 0; k < count; k++) readCustomer(r, state.customers);
   if (r.remaining !== 0) fail(`${r.remaining} unexpected trailing bytes`);
   return state;
