@@ -8,48 +8,55 @@ const MAX_PAYLOAD_BYTES = 7999;
 /**
  * Alerts as `NOTIFY <channel>, '<json>'` on the source database, so an
  * application already connected to PostgreSQL can `LISTEN` for them.
- * NOTIFY writes no table data. One connection, alerts sent in order.
+ * NOTIFY writes no table data. Alerts go out in order on one connection,
+ * opened on the first alert and reopened on the next alert after a failure.
  */
 export class NotifySink implements AlertSink {
   readonly name = 'notify';
-  readonly #client: pg.Client;
+  readonly #connectionString: string;
   readonly #channel: string;
   readonly #logger: Logger;
-  #connected: Promise<void> | undefined;
+  #client: Promise<pg.Client> | undefined;
   #chain: Promise<void> = Promise.resolve();
-  #pending = 0;
 
   constructor(deps: { logger: Logger }, options: { connectionString: string; channel: string }) {
     this.#logger = deps.logger;
     this.#channel = options.channel;
-    this.#client = new pg.Client({ connectionString: options.connectionString });
-    this.#client.on('error', (error) => this.#logger.warn({ err: error.message }, 'alert NOTIFY connection error'));
-  }
-
-  /** Connects on the first alert, so a daemon that never alerts opens no extra connection. */
-  #connect(): Promise<void> {
-    this.#connected ??= this.#client.connect().then(() => undefined);
-    return this.#connected;
+    this.#connectionString = options.connectionString;
   }
 
   send(alert: RiskAlert): void {
     const payload = JSON.stringify(alert);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) return;
-    this.#pending++;
     this.#chain = this.#chain
-      .then(() => this.#connect())
-      .then(() => this.#client.query('SELECT pg_notify($1, $2)', [this.#channel, payload]))
-      .then(() => undefined)
-      .catch((error: Error) => this.#logger.warn({ err: error.message, key: alert.idempotencyKey }, 'alert NOTIFY failed'))
-      .finally(() => this.#pending--);
-  }
-
-  get pending(): number {
-    return this.#pending;
+      .then(async () => {
+        const client = await this.#connect();
+        await client.query('SELECT pg_notify($1, $2)', [this.#channel, payload]);
+      })
+      .catch((error: Error) => {
+        this.#logger.warn({ err: error.message, key: alert.idempotencyKey }, 'alert NOTIFY failed (the alert is in risk_alerts)');
+        this.#reset();
+      });
   }
 
   async close(): Promise<void> {
     await this.#chain;
-    if (this.#connected) await this.#client.end().catch(() => undefined);
+    this.#reset();
+  }
+
+  #connect(): Promise<pg.Client> {
+    this.#client ??= (async () => {
+      const client = new pg.Client({ connectionString: this.#connectionString });
+      client.on('error', () => this.#reset());
+      await client.connect();
+      return client;
+    })();
+    return this.#client;
+  }
+
+  #reset(): void {
+    const client = this.#client;
+    this.#client = undefined;
+    void client?.then((c) => c.end()).catch(() => undefined);
   }
 }
