@@ -19,7 +19,7 @@
  * Ring semantics live in feature-state.ts.
  */
 import { DAYS_IN_WINDOW, HOURS_IN_WINDOW } from './feature-time.ts';
-import { mix32 } from './pair-filter.ts';
+import { mix32 } from '../../source/populate/prng.ts';
 
 /** Sentinel bucket index: the ring holds no event yet. As lastActiveDay it marks a free record. */
 export const EMPTY = -2147483648;

@@ -14,22 +14,13 @@
  * n = 200,000 → 0.00007 %; 1,000,000 → 0.008 %; 2,000,000 → 0.06 %;
  * 5,000,000 → 0.8 %; 10,000,000 → 4.7 % (then raise `pairBitsLog2`).
  */
+import { mix32 } from '../../source/populate/prng.ts';
 
 /** Default filter size: 2^26 bits (8 MiB). */
 export const DEFAULT_PAIR_BITS_LOG2 = 26;
 /** Default bit positions per pair. */
 export const DEFAULT_PAIR_PROBES = 3;
 
-/** Wellons' lowbias32 finaliser: full 32-bit avalanche, integer-only, so identical everywhere. */
-export function mix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Hash of four 32-bit words (the two halves of two 64-bit ids) with a domain seed. */
 export function hashWords(seed: number, a: number, b: number, c: number, d: number): number {
