@@ -84,7 +84,11 @@ export async function demoCommand(settings: Settings, options: DemoOptions): Pro
       process.stdout.write(`\n${example.title}\n`);
       await queryCommand(demoSettings, example.sql, 'table', (text) => process.stdout.write(text));
     }
-    process.stdout.write(`\nThe lake is in ${settings.lake ?? './lake'}. Try: npx invoice-lake query "SELECT count(*) FROM invoices"${database ? ` --database-url ${database.url.replace(/:[^:@/]+@/, ':***@')}` : ''}\n`);
+    // The embedded database stops with the demo; the lake stays readable through its version-hint files.
+    process.stdout.write(
+      `\nThe lake is in ${settings.lake ?? './lake'}. Query it any time, no database needed:\n` +
+        `  npx invoice-lake query "SELECT count(*) FROM invoices" --catalog filesystem${settings.lake ? ` --lake ${settings.lake}` : ''}\n`,
+    );
   } finally {
     await database?.stop();
   }
