@@ -20,6 +20,7 @@ const finish = async () => {
   clearInterval(ping);
   await service.stop();
   process.stdout.write(`${JSON.stringify({ commits, rows })}\n`);
+  process.exitCode = 0;
   process.exit(0);
 };
 service.on('data', (lsn: string, message: Buffer) => {
@@ -27,7 +28,8 @@ service.on('data', (lsn: string, message: Buffer) => {
   if (tag === 0x49) rows++;
   if (tag === 0x43) {
     commits++;
-    const endLsn = message.readBigUInt64BE(9);
+    // Commit: tag, flags, commit LSN (bytes 2-9), end LSN (bytes 10-17), timestamp.
+    const endLsn = message.readBigUInt64BE(10);
     void service.acknowledge(formatLsn(endLsn - 1n));
     if (endLsn >= target) void finish();
   }

@@ -41,6 +41,9 @@ export async function backlogDrain(options: { invoices: number; customers: numbe
     const drain = await timed([CLI, 'run', '--once'], env);
     options.log('draining with the bare Node consumer ...');
     const bare = await timed(['--import', TSX, BARE, db.url, 'bench_bare', 'invoice_lake', lsn], env);
+    if (bare.stdout.trim() === '' || JSON.parse(bare.stdout).rows !== options.invoices) {
+      throw new Error(`the bare consumer saw ${bare.stdout.trim()} instead of ${options.invoices} rows`);
+    }
     let recvSeconds: number | null = null;
     if (recvlogical) {
       options.log('draining with pg_recvlogical ...');
@@ -61,16 +64,18 @@ export async function backlogDrain(options: { invoices: number; customers: numbe
   }
 }
 
-async function timed(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssBytes: number }> {
+async function timed(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssBytes: number; stdout: string }> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   const sampler = new ProcessSampler(child.pid!);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   sampler.stop();
   if (code !== 0) throw new Error(`${args.join(' ')} failed (${code}): ${stderr}`);
-  return { seconds: (performance.now() - started) / 1000, peakRssBytes: sampler.peakRssBytes };
+  return { seconds: (performance.now() - started) / 1000, peakRssBytes: sampler.peakRssBytes, stdout };
 }
 
 async function run(args: string[], env: NodeJS.ProcessEnv, command = process.execPath): Promise<void> {
