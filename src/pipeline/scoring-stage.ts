@@ -80,7 +80,8 @@ export class ScoringStage {
       row[5] = score;
       row[6] = active ? active.model.label : null;
       this.#writer.append('invoices', row);
-      const features = JSON.stringify(Array.from(result.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)));
+      // Same text as JSON.stringify of the numbers (features are always finite), without an array per row.
+      const features = `[${result.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT).join(',')}]`;
       for (const scored of [active, ...result.shadows]) {
         if (scored) this.#writer.append('risk_scores', riskScoreRow(invoice, txn, scored, i, features));
       }

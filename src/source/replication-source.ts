@@ -30,7 +30,9 @@ export interface ReplicationSourceOptions {
 export class ReplicationSource implements ChangeSource {
   readonly #options: ReplicationSourceOptions;
   readonly #service: LogicalReplicationService;
-  readonly #queue: ChangeMessage[] = [];
+  /** Messages waiting for the handler; `#head` is the next one (Array.shift is O(n) on long queues). */
+  #queue: ChangeMessage[] = [];
+  #head = 0;
   #confirmedLsn: Lsn;
   #statusTimer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
@@ -80,9 +82,9 @@ export class ReplicationSource implements ChangeSource {
 
     try {
       while (true) {
-        const message = this.#queue.shift();
+        const message = this.#next();
         if (message) {
-          if (this.#paused && this.#queue.length < this.#options.maxQueuedMessages / 2) this.#resume();
+          if (this.#paused && this.#queued < this.#options.maxQueuedMessages / 2) this.#resume();
           const pending = handler(message);
           if (pending) await pending;
           continue;
@@ -114,9 +116,30 @@ export class ReplicationSource implements ChangeSource {
     this.#wake?.();
   }
 
+  get #queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  #next(): ChangeMessage | undefined {
+    if (this.#head === this.#queue.length) {
+      if (this.#head > 0) {
+        this.#queue = [];
+        this.#head = 0;
+      }
+      return undefined;
+    }
+    const message = this.#queue[this.#head]!;
+    this.#queue[this.#head++] = undefined as never; // release it for the GC
+    if (this.#head >= 4096 && this.#head * 2 >= this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return message;
+  }
+
   #enqueue(message: ChangeMessage): void {
     this.#queue.push(message);
-    if (!this.#paused && this.#queue.length >= this.#options.maxQueuedMessages) this.#pause();
+    if (!this.#paused && this.#queued >= this.#options.maxQueuedMessages) this.#pause();
     this.#wake?.();
   }
 
