@@ -146,7 +146,7 @@ export const SETTINGS = {
     env: 'BATCH_MAX_ROWS',
     flag: 'batch-max-rows',
     description: 'Rows buffered per table before a Parquet file is written.',
-    default: '100000',
+    default: '25000',
     parse: integer(1, 10_000_000),
   },
   batchMaxBytes: {

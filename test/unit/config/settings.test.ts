@@ -28,7 +28,7 @@ describe('loadSettings precedence', () => {
     expect(settings.sourceTable).toBe('public.invoices');
     expect(settings.slotName).toBe('invoice_lake');
     expect(settings.publicationName).toBe('invoice_lake');
-    expect(settings.batchMaxRows).toBe(100_000);
+    expect(settings.batchMaxRows).toBe(25_000);
     expect(settings.batchMaxBytes).toBe(64 * 1024 * 1024);
     expect(settings.batchMaxDelayMs).toBe(1000);
     expect(settings.httpPort).toBe(9464);
@@ -64,7 +64,7 @@ describe('loadSettings precedence', () => {
   });
 
   it('an empty environment variable counts as unset', () => {
-    expect(load({}, { BATCH_MAX_ROWS: '', LAKE: '' }).batchMaxRows).toBe(100_000);
+    expect(load({}, { BATCH_MAX_ROWS: '', LAKE: '' }).batchMaxRows).toBe(25_000);
     expect(load({}, { LAKE: '' }).lake).toBe('./lake');
     expect(load({}, { DATABASE_URL: '' }).databaseUrl).toBeUndefined();
   });
@@ -175,7 +175,7 @@ describe('SOURCE_TABLE', () => {
 describe('requireSetting', () => {
   it('returns a present value', () => {
     expect(requireSetting(load({}, { DATABASE_URL: 'postgres://h/db' }), 'databaseUrl')).toBe('postgres://h/db');
-    expect(requireSetting(load(), 'batchMaxRows')).toBe(100_000);
+    expect(requireSetting(load(), 'batchMaxRows')).toBe(25_000);
   });
 
   it('names the environment variable and the flag of a missing setting (exit 2)', () => {
