@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { completion, runCli, startCli } from '../support/cli.ts';
-import { lakeEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+import { ownSourceEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
 
 interface Totals {
   n: string;
@@ -31,11 +31,7 @@ describe('crash recovery', () => {
   });
   afterAll(async () => db?.stop());
 
-  /** Each test streams its own source table, so its lake must equal exactly that table. */
-  async function sourceFor(name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
-    await db.query(`CREATE TABLE ${name} (LIKE invoices INCLUDING ALL)`);
-    return lakeEnv(db, { SOURCE_TABLE: name, SLOT_NAME: `slot_${name}`, PUBLICATION_NAME: `pub_${name}`, ...extra });
-  }
+  const sourceFor = (name: string, extra: Record<string, string> = {}) => ownSourceEnv(db, name, extra);
 
   async function insertInvoices(table: string, count: number, perTransaction = 50): Promise<void> {
     for (let done = 0; done < count; done += perTransaction) {

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { completion, runCli, startCli } from '../support/cli.ts';
-import { lakeEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+import { lakeEnv, ownSourceEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
 import { linearModel, writeModel } from '../support/models.ts';
 
 /**
@@ -25,10 +25,7 @@ describe('risk scoring in the stream', () => {
   });
   afterAll(async () => db?.stop());
 
-  async function sourceFor(name: string, extra: Record<string, string>): Promise<Record<string, string>> {
-    await db.query(`CREATE TABLE ${name} (LIKE invoices INCLUDING ALL)`);
-    return lakeEnv(db, { SOURCE_TABLE: name, SLOT_NAME: `slot_${name}`, PUBLICATION_NAME: `pub_${name}`, ...extra });
-  }
+  const sourceFor = (name: string, extra: Record<string, string> = {}) => ownSourceEnv(db, name, extra);
 
   /** Invoices with amounts from 1 to ~1e6 USD over a few days, several per transaction. */
   async function insertInvoices(table: string, count: number, perTransaction = 25): Promise<number[]> {

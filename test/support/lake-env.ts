@@ -12,6 +12,15 @@ export async function lakeEnv(database: TestDatabase, extra: Record<string, stri
   return { DATABASE_URL: database.url, LAKE: lake, CATALOG_NAME: catalogName, BATCH_MAX_DELAY_MS: '200', ...extra };
 }
 
+/**
+ * A source table of its own (shaped like `invoices`) with its slot, publication and lake, so a test's
+ * lake must equal exactly that table whatever other tests in the same database do.
+ */
+export async function ownSourceEnv(database: TestDatabase, name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  await database.query(`CREATE TABLE ${name} (LIKE invoices INCLUDING ALL)`);
+  return lakeEnv(database, { SOURCE_TABLE: name, SLOT_NAME: `slot_${name}`, PUBLICATION_NAME: `pub_${name}`, ...extra });
+}
+
 /** `invoice-lake query --format json` parsed. */
 export async function queryLake<T = Record<string, unknown>>(env: Record<string, string>, sql: string): Promise<T[]> {
   const result = await runCli(['query', sql, '--format', 'json'], env);
