@@ -5,7 +5,7 @@ import type { LakeStorage } from '../storage/lake-storage.ts';
 import type { DataFile, ManifestEntry, ManifestFile, TableMetadata, Snapshot } from './iceberg/spec-types.ts';
 import { ManifestEntryStatus } from './iceberg/spec-types.ts';
 import { encodeManifest, encodeManifestList, summarizePartitions } from './iceberg/manifest-writer.ts';
-import { decodeManifestList } from './iceberg/manifest-reader.ts';
+import { decodeManifest, decodeManifestList } from './iceberg/manifest-reader.ts';
 import { parseTableMetadata, serializeTableMetadata } from './iceberg/table-metadata-json.ts';
 import { newTableMetadata, snapshotSummary, withAppendedSnapshot } from './iceberg/table-metadata-builder.ts';
 import type { TableDefinition } from './tables/table-definition.ts';
@@ -27,6 +27,14 @@ export interface AppendResult {
 const MAX_COMMIT_ATTEMPTS = 5;
 
 /**
+ * Manifests in a snapshot before they are merged into one, like Java's
+ * `commit.manifest.min-count-to-merge` (default 100): each streaming commit
+ * adds a manifest, and without merging every later commit would rewrite an
+ * ever longer manifest list and every reader would open every manifest.
+ */
+export const DEFAULT_MANIFEST_MERGE_COUNT = 100;
+
+/**
  * One Iceberg table: creation, loading and the fast-append commit
  * (data files → manifest → manifest list → metadata file → catalog
  * compare-and-swap → path hints), retried on a lost compare-and-swap.
@@ -37,10 +45,15 @@ export class LakeTable {
   readonly #storage: LakeStorage;
   readonly #catalog: Catalog;
   #cachedManifests: { snapshotId: bigint | undefined; manifests: ManifestFile[] } | undefined;
+  readonly #manifestMergeCount: number;
 
-  constructor(deps: { storage: LakeStorage; catalog: Catalog }, options: { namespace: string; definition: TableDefinition }) {
+  constructor(
+    deps: { storage: LakeStorage; catalog: Catalog },
+    options: { namespace: string; definition: TableDefinition; manifestMergeCount?: number },
+  ) {
     this.#storage = deps.storage;
     this.#catalog = deps.catalog;
+    this.#manifestMergeCount = options.manifestMergeCount ?? DEFAULT_MANIFEST_MERGE_COUNT;
     this.definition = options.definition;
     this.identifier = { namespace: options.namespace, name: options.definition.name };
   }
@@ -121,7 +134,8 @@ export class LakeTable {
         deletedRowsCount: 0n,
         partitions: summarizePartitions(spec, entries),
       };
-      const manifests = [manifest, ...(await this.#liveManifests(current.metadata))];
+      let manifests = [manifest, ...(await this.#liveManifests(current.metadata))];
+      if (manifests.length > this.#manifestMergeCount) manifests = [manifest, ...(await this.#merge(manifests.slice(1), snapshotId, sequenceNumber))];
       const parentSnapshotId = current.metadata.currentSnapshotId;
       const listPath = `${this.definition.name}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
       await this.#storage.write(listPath, await encodeManifestList({ snapshotId, parentSnapshotId, sequenceNumber, manifests }));
@@ -158,6 +172,46 @@ export class LakeTable {
       }
       current = await this.load();
     }
+  }
+
+  /**
+   * Rewrites the data manifests of the current partition spec as one manifest
+   * of EXISTING entries that keep their snapshot ids and sequence numbers
+   * (spec "Sequence Number Inheritance": rewritten entries carry them
+   * explicitly); DELETED entries are dropped, other manifests are kept as they are.
+   */
+  async #merge(manifests: ManifestFile[], snapshotId: bigint, sequenceNumber: bigint): Promise<ManifestFile[]> {
+    const spec = partitionSpecOf(this.definition);
+    const mergeable = manifests.filter((m) => m.content === 0 && m.partitionSpecId === spec['spec-id']);
+    const kept = manifests.filter((m) => !mergeable.includes(m));
+    const entries: ManifestEntry[] = [];
+    for (const source of mergeable) {
+      for (const entry of await decodeManifest(await this.#readUri(source.manifestPath), source)) {
+        if (entry.status !== ManifestEntryStatus.Deleted) entries.push({ ...entry, status: ManifestEntryStatus.Existing });
+      }
+    }
+    if (entries.length === 0) return kept;
+    const bytes = await encodeManifest({ schema: icebergSchemaOf(this.definition), spec, entries });
+    const path = `${this.definition.name}/metadata/${randomUUID()}-m1.avro`;
+    await this.#storage.write(path, bytes);
+    const minSequenceNumber = entries.reduce((min, entry) => (entry.sequenceNumber! < min ? entry.sequenceNumber! : min), sequenceNumber);
+    const merged: ManifestFile = {
+      manifestPath: this.#storage.uri(path),
+      manifestLength: BigInt(bytes.length),
+      partitionSpecId: spec['spec-id'],
+      content: 0,
+      sequenceNumber,
+      minSequenceNumber,
+      addedSnapshotId: snapshotId,
+      addedFilesCount: 0,
+      existingFilesCount: entries.length,
+      deletedFilesCount: 0,
+      addedRowsCount: 0n,
+      existingRowsCount: entries.reduce((sum, entry) => sum + entry.dataFile.recordCount, 0n),
+      deletedRowsCount: 0n,
+      partitions: summarizePartitions(spec, entries),
+    };
+    return [merged, ...kept];
   }
 
   async #liveManifests(metadata: TableMetadata): Promise<ManifestFile[]> {
