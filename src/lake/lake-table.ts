@@ -2,7 +2,7 @@ import { randomUUID, randomBytes } from 'node:crypto';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import { metadataVersion } from '../catalog/catalog.ts';
 import type { LakeStorage } from '../storage/lake-storage.ts';
-import type { DataFile, ManifestEntry, ManifestFile, TableMetadata, Snapshot } from './iceberg/spec-types.ts';
+import type { DataFile, ManifestEntry, ManifestFile, PartitionSpec, TableMetadata, Snapshot } from './iceberg/spec-types.ts';
 import { ManifestEntryStatus } from './iceberg/spec-types.ts';
 import { encodeManifest, encodeManifestList, summarizePartitions } from './iceberg/manifest-writer.ts';
 import { decodeManifest, decodeManifestList } from './iceberg/manifest-reader.ts';
@@ -102,7 +102,6 @@ export class LakeTable {
   async append(base: LoadedTable, files: DataFile[], properties: Record<string, string>): Promise<{ result: AppendResult; table: LoadedTable }> {
     const snapshotId = newSnapshotId();
     const spec = partitionSpecOf(this.definition);
-    const schema = icebergSchemaOf(this.definition);
     const entries: ManifestEntry[] = files.map((dataFile) => ({
       status: ManifestEntryStatus.Added,
       snapshotId,
@@ -110,30 +109,13 @@ export class LakeTable {
       fileSequenceNumber: null,
       dataFile,
     }));
-    const manifestBytes = await encodeManifest({ schema, spec, entries });
-    const manifestPath = `${this.definition.name}/metadata/${randomUUID()}-m0.avro`;
-    await this.#storage.write(manifestPath, manifestBytes);
+    const written = await this.#writeManifest(entries);
     const addedRows = files.reduce((sum, file) => sum + file.recordCount, 0n);
 
     let current = base;
     for (let attempt = 1; ; attempt++) {
       const sequenceNumber = current.metadata.lastSequenceNumber + 1n;
-      const manifest: ManifestFile = {
-        manifestPath: this.#storage.uri(manifestPath),
-        manifestLength: BigInt(manifestBytes.length),
-        partitionSpecId: spec['spec-id'],
-        content: 0,
-        sequenceNumber,
-        minSequenceNumber: sequenceNumber,
-        addedSnapshotId: snapshotId,
-        addedFilesCount: files.length,
-        existingFilesCount: 0,
-        deletedFilesCount: 0,
-        addedRowsCount: addedRows,
-        existingRowsCount: 0n,
-        deletedRowsCount: 0n,
-        partitions: summarizePartitions(spec, entries),
-      };
+      const manifest = dataManifestFile(written, { spec, snapshotId, sequenceNumber, entries });
       let manifests = [manifest, ...(await this.#liveManifests(current.metadata))];
       if (manifests.length > this.#manifestMergeCount) manifests = [manifest, ...(await this.#merge(manifests.slice(1), snapshotId, sequenceNumber))];
       const parentSnapshotId = current.metadata.currentSnapshotId;
@@ -191,27 +173,15 @@ export class LakeTable {
       }
     }
     if (entries.length === 0) return kept;
-    const bytes = await encodeManifest({ schema: icebergSchemaOf(this.definition), spec, entries });
-    const path = `${this.definition.name}/metadata/${randomUUID()}-m1.avro`;
-    await this.#storage.write(path, bytes);
-    const minSequenceNumber = entries.reduce((min, entry) => (entry.sequenceNumber! < min ? entry.sequenceNumber! : min), sequenceNumber);
-    const merged: ManifestFile = {
-      manifestPath: this.#storage.uri(path),
-      manifestLength: BigInt(bytes.length),
-      partitionSpecId: spec['spec-id'],
-      content: 0,
-      sequenceNumber,
-      minSequenceNumber,
-      addedSnapshotId: snapshotId,
-      addedFilesCount: 0,
-      existingFilesCount: entries.length,
-      deletedFilesCount: 0,
-      addedRowsCount: 0n,
-      existingRowsCount: entries.reduce((sum, entry) => sum + entry.dataFile.recordCount, 0n),
-      deletedRowsCount: 0n,
-      partitions: summarizePartitions(spec, entries),
-    };
+    const merged = dataManifestFile(await this.#writeManifest(entries), { spec, snapshotId, sequenceNumber, entries });
     return [merged, ...kept];
+  }
+
+  async #writeManifest(entries: ManifestEntry[]): Promise<{ uri: string; length: bigint }> {
+    const bytes = await encodeManifest({ schema: icebergSchemaOf(this.definition), spec: partitionSpecOf(this.definition), entries });
+    const path = `${this.definition.name}/metadata/${randomUUID()}-m0.avro`;
+    await this.#storage.write(path, bytes);
+    return { uri: this.#storage.uri(path), length: BigInt(bytes.length) };
   }
 
   async #liveManifests(metadata: TableMetadata): Promise<ManifestFile[]> {
@@ -243,6 +213,42 @@ export class LakeTable {
     const relative = this.#storage.relativePath(uri);
     return this.#storage.read(relative ?? uri);
   }
+}
+
+/**
+ * The manifest-list row of a data manifest written by snapshot `snapshotId`:
+ * counts by entry status, and the lowest data sequence number of its entries
+ * (ADDED entries inherit `sequenceNumber`).
+ */
+function dataManifestFile(
+  written: { uri: string; length: bigint },
+  options: { spec: PartitionSpec; snapshotId: bigint; sequenceNumber: bigint; entries: ManifestEntry[] },
+): ManifestFile {
+  const { spec, snapshotId, sequenceNumber, entries } = options;
+  const count = (status: ManifestEntryStatus) => entries.filter((entry) => entry.status === status);
+  const rows = (list: ManifestEntry[]) => list.reduce((sum, entry) => sum + entry.dataFile.recordCount, 0n);
+  const added = count(ManifestEntryStatus.Added);
+  const existing = count(ManifestEntryStatus.Existing);
+  const minSequenceNumber = entries.reduce((min, entry) => {
+    const data = entry.sequenceNumber ?? sequenceNumber;
+    return data < min ? data : min;
+  }, sequenceNumber);
+  return {
+    manifestPath: written.uri,
+    manifestLength: written.length,
+    partitionSpecId: spec['spec-id'],
+    content: 0,
+    sequenceNumber,
+    minSequenceNumber,
+    addedSnapshotId: snapshotId,
+    addedFilesCount: added.length,
+    existingFilesCount: existing.length,
+    deletedFilesCount: 0,
+    addedRowsCount: rows(added),
+    existingRowsCount: rows(existing),
+    deletedRowsCount: 0n,
+    partitions: summarizePartitions(spec, entries),
+  };
 }
 
 export function currentSnapshot(metadata: TableMetadata): Snapshot | undefined {
