@@ -83,7 +83,24 @@ export class LakeTable {
       });
     }
     const bytes = await this.#readUri(metadataLocation);
-    return { metadataLocation, metadata: parseTableMetadata(bytes.toString('utf8')) };
+    const metadata = parseTableMetadata(bytes.toString('utf8'));
+    this.#checkSchema(metadata);
+    return { metadataLocation, metadata };
+  }
+
+  /**
+   * Refuses a table whose columns differ from what this version writes (a
+   * lake made by another version): data files must match the table schema.
+   */
+  #checkSchema(metadata: TableMetadata): void {
+    const stored = metadata.schemas.find((schema) => schema['schema-id'] === metadata.currentSchemaId) ?? metadata.schemas[0];
+    const describe = (fields: Array<{ id: number; name: string; type: unknown }>) => fields.map((field) => `${field.id}:${field.name}:${JSON.stringify(field.type)}`).join(', ');
+    const expected = describe(icebergSchemaOf(this.definition).fields);
+    const actual = describe(stored?.fields ?? []);
+    if (actual === expected) return;
+    throw new LakeError('config', `lake table ${this.identifier.namespace}.${this.identifier.name} has columns [${actual}], this version writes [${expected}]`, {
+      hint: 'the lake was created by another version of invoice-lake; point LAKE (and CATALOG_SCHEMA or CATALOG_NAME for a JDBC catalog) at a new location',
+    });
   }
 
   /** Writes one Parquet file durably and returns its lake-relative path's URI. */

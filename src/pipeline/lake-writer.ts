@@ -3,6 +3,7 @@ import type { LakeTable, LoadedTable } from '../lake/lake-table.ts';
 import { ancestorSummaryValue } from '../lake/lake-table.ts';
 import { ColumnBuffer } from '../lake/batch/column-buffer.ts';
 import { writeDataFiles } from '../lake/batch/data-file-writer.ts';
+import { inlineEncoder, type BatchEncoder } from '../lake/batch/parquet-encoder.ts';
 import type { RowValues } from '../lake/tables/table-definition.ts';
 import { formatLsn, parseLsn, type Lsn } from '../source/lsn.ts';
 import { formatTimestamptz } from '../source/exact-values.ts';
@@ -24,9 +25,26 @@ export interface CommitReport {
   durationMs: number;
 }
 
+/** Spilled batches being encoded at once inside a large transaction; bounds memory. */
+const MAX_SPILLS_IN_FLIGHT = 2;
+
+interface TableState {
+  table: LakeTable;
+  loaded: LoadedTable;
+  buffer: ColumnBuffer;
+  /** Data files of rows not yet part of a started commit, possibly still being encoded. */
+  pending: Array<Promise<DataFile[]>>;
+  watermark: Lsn;
+}
+
 /**
  * Accepts rows per lake table, spills them to Parquet files when a batch
  * bound is reached, and commits all pending files at a transaction boundary.
+ *
+ * A commit is pipelined: `commit()` takes the rows accepted so far at once
+ * (synchronously), and encoding, file writes and the catalog commits happen
+ * while the caller goes on accepting rows for the next commit. Commits land
+ * in the order they were started.
  *
  * Each table remembers its watermark: the end LSN of the last source
  * transaction it contains, stored in its snapshot summary. Rows of a
@@ -34,16 +52,26 @@ export interface CommitReport {
  * there; `includes()` lets the caller skip them after a restart.
  */
 export class LakeWriter {
-  readonly #tables = new Map<string, { table: LakeTable; loaded: LoadedTable; buffer: ColumnBuffer; pending: DataFile[]; watermark: Lsn }>();
+  readonly #tables = new Map<string, TableState>();
   readonly #limits: BatchLimits;
-  #pendingRows = 0;
+  readonly #encoder: BatchEncoder;
+  /** Rows accepted since the last commit was started. */
+  #freshRows = 0;
+  /** Rows of started commits that have not landed yet. */
+  #committingRows = 0;
+  #commits: Promise<unknown> = Promise.resolve();
+  #commitFailure: unknown;
+  #spills: Array<Promise<unknown>> = [];
+  /** Bumped by `discard()`, so a commit started before it never lands afterwards. */
+  #generation = 0;
 
-  private constructor(limits: BatchLimits) {
+  private constructor(limits: BatchLimits, encoder: BatchEncoder) {
     this.#limits = limits;
+    this.#encoder = encoder;
   }
 
-  static async open(tables: LakeTable[], limits: BatchLimits): Promise<LakeWriter> {
-    const writer = new LakeWriter(limits);
+  static async open(tables: LakeTable[], limits: BatchLimits, encoder: BatchEncoder = inlineEncoder): Promise<LakeWriter> {
+    const writer = new LakeWriter(limits, encoder);
     for (const table of tables) {
       const loaded = await table.load();
       const stored = ancestorSummaryValue(loaded.metadata, SOURCE_LSN_KEY);
@@ -65,12 +93,12 @@ export class LakeWriter {
     return lowest ?? 0n;
   }
 
-  /** A snapshot summary value of the table's current state (or its ancestors). */
+  /** A snapshot summary value of the table's latest committed state (or its ancestors). */
   summaryValue(table: string, key: string): string | undefined {
     return ancestorSummaryValue(this.#state(table).loaded.metadata, key);
   }
 
-  /** True when the table has rows waiting for the next commit. */
+  /** True when the table has rows that the next commit will take. */
   hasPending(table: string): boolean {
     const state = this.#state(table);
     return state.buffer.rowCount > 0 || state.pending.length > 0;
@@ -85,25 +113,41 @@ export class LakeWriter {
     return commitLsn < this.#state(table).watermark;
   }
 
-  /** Rows accepted but not yet committed. */
+  /** Rows accepted but not yet durable (including those of a commit in flight). */
   get pendingRows(): number {
-    return this.#pendingRows;
+    return this.#freshRows + this.#committingRows;
+  }
+
+  /** Rows accepted since the last commit was started: what the next commit takes. */
+  get freshRows(): number {
+    return this.#freshRows;
+  }
+
+  /** True while a started commit has not landed. */
+  get committing(): boolean {
+    return this.#committingRows > 0;
   }
 
   append(table: string, row: RowValues): void {
     this.#state(table).buffer.append(row);
-    this.#pendingRows++;
+    this.#freshRows++;
   }
 
-  /** Writes buffers that reached a bound to Parquet, keeping memory bounded inside large transactions. */
+  /**
+   * Hands buffers that reached a bound to the encoder, keeping memory bounded
+   * inside large transactions; waits only when too many spills are in flight.
+   */
   async spillIfFull(): Promise<void> {
     let bytes = 0;
     for (const state of this.#tables.values()) bytes += state.buffer.estimatedBytes;
     for (const state of this.#tables.values()) {
       if (state.buffer.rowCount >= this.#limits.maxRows || (bytes >= this.#limits.maxBytes && state.buffer.rowCount > 0)) {
-        state.pending.push(...(await writeDataFiles(state.table, state.buffer)));
+        const files = this.#writeBuffer(state);
+        state.pending.push(files);
+        this.#spills.push(files);
       }
     }
+    while (this.#spills.length > MAX_SPILLS_IN_FLIGHT) await this.#spills.shift()!.catch(() => undefined);
   }
 
   /** True when some rows were already spilled to files and wait for a commit. */
@@ -116,39 +160,79 @@ export class LakeWriter {
    * Commits everything accepted so far as one snapshot per table that has rows.
    * Call only at a transaction boundary: `lsn` is the end LSN of the last
    * complete transaction and becomes the watermark of the committed tables.
+   *
+   * The rows are taken before this returns; the promise settles when every
+   * table's snapshot has landed. A failed commit fails every later one: the
+   * caller must discard and start over from the lake.
    */
-  async commit(lsn: Lsn, commitTimeMicros: bigint, extraSummary: Record<string, Record<string, string>> = {}): Promise<CommitReport> {
+  commit(lsn: Lsn, commitTimeMicros: bigint, extraSummary: Record<string, Record<string, string>> = {}): Promise<CommitReport> {
     const started = performance.now();
-    const report: CommitReport = { lsn, rows: {}, snapshots: {}, durationMs: 0 };
+    const work: Array<{ name: string; state: TableState; files: Array<Promise<DataFile[]>> }> = [];
     for (const [name, state] of this.#tables) {
-      if (state.buffer.rowCount > 0) state.pending.push(...(await writeDataFiles(state.table, state.buffer)));
+      if (state.buffer.rowCount > 0) state.pending.push(this.#writeBuffer(state));
       if (state.pending.length === 0) continue;
-      const { result, table } = await state.table.append(state.loaded, state.pending, {
-        [SOURCE_LSN_KEY]: formatLsn(lsn),
-        [SOURCE_COMMIT_TIME_KEY]: formatTimestamptz(commitTimeMicros),
-        ...extraSummary[name],
-      });
-      report.rows[name] = Number(state.pending.reduce((sum, file) => sum + file.recordCount, 0n));
-      report.snapshots[name] = result.snapshotId;
-      state.loaded = table;
+      work.push({ name, state, files: state.pending });
       state.pending = [];
-      state.watermark = lsn;
     }
-    this.#pendingRows = 0;
-    report.durationMs = Math.round(performance.now() - started);
-    return report;
+    this.#spills = [];
+    const rows = this.#freshRows;
+    this.#freshRows = 0;
+    this.#committingRows += rows;
+    const generation = this.#generation;
+    const landed = this.#commits.then(async () => {
+      if (this.#commitFailure !== undefined) throw this.#commitFailure;
+      const report: CommitReport = { lsn, rows: {}, snapshots: {}, durationMs: 0 };
+      try {
+        for (const { name, state, files } of work) {
+          const dataFiles = (await Promise.all(files)).flat();
+          if (generation !== this.#generation) throw new Error('the commit was discarded');
+          const { result, table } = await state.table.append(state.loaded, dataFiles, {
+            [SOURCE_LSN_KEY]: formatLsn(lsn),
+            [SOURCE_COMMIT_TIME_KEY]: formatTimestamptz(commitTimeMicros),
+            ...extraSummary[name],
+          });
+          report.rows[name] = Number(dataFiles.reduce((sum, file) => sum + file.recordCount, 0n));
+          report.snapshots[name] = result.snapshotId;
+          state.loaded = table;
+          state.watermark = lsn;
+        }
+      } catch (error) {
+        if (generation === this.#generation) this.#commitFailure ??= error;
+        throw error;
+      }
+      if (generation === this.#generation) this.#committingRows -= rows;
+      report.durationMs = Math.round(performance.now() - started);
+      return report;
+    });
+    this.#commits = landed.catch(() => undefined);
+    return landed;
+  }
+
+  /** Settles when every started commit has landed or failed. */
+  async settled(): Promise<void> {
+    await this.#commits;
   }
 
   /** Drops everything not committed (after a lost connection the server resends it). */
   discard(): void {
+    this.#generation++;
     for (const state of this.#tables.values()) {
       state.buffer.clear();
       state.pending = [];
     }
-    this.#pendingRows = 0;
+    this.#spills = [];
+    this.#freshRows = 0;
+    this.#committingRows = 0;
+    this.#commitFailure = undefined;
   }
 
-  #state(table: string) {
+  #writeBuffer(state: TableState): Promise<DataFile[]> {
+    const files = writeDataFiles(state.table, state.buffer.take(), this.#encoder);
+    files.catch(() => undefined); // awaited by the commit; a discarded batch's failure is moot
+    return files;
+  }
+
+  #state(table: string): TableState {
     const state = this.#tables.get(table);
     if (!state) throw new Error(`unknown lake table ${table}`);
     return state;

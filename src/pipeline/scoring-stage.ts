@@ -6,6 +6,7 @@ import type { AlertSink, RiskAlert } from '../scoring/alerts/risk-alert.ts';
 import type { LakeWriter } from './lake-writer.ts';
 import type { InvoiceValues, TransactionContext } from './invoice-rows.ts';
 import { invoiceRow } from './invoice-rows.ts';
+import type { RowValues } from '../lake/tables/table-definition.ts';
 import { formatDecimal, formatTimestamptz } from '../source/exact-values.ts';
 import { formatLsn } from '../source/lsn.ts';
 
@@ -80,8 +81,7 @@ export class ScoringStage {
       row[5] = score;
       row[6] = active ? active.model.label : null;
       this.#writer.append('invoices', row);
-      // Same text as JSON.stringify of the numbers (features are always finite), without an array per row.
-      const features = `[${result.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT).join(',')}]`;
+      const features = result.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT);
       for (const scored of [active, ...result.shadows]) {
         if (scored) this.#writer.append('risk_scores', riskScoreRow(invoice, txn, scored, i, features));
       }
@@ -123,16 +123,17 @@ export class ScoringStage {
   }
 }
 
-function riskScoreRow(invoice: InvoiceValues, txn: TransactionContext, scored: ModelScores, index: number, features: string) {
-  return [
+function riskScoreRow(invoice: InvoiceValues, txn: TransactionContext, scored: ModelScores, index: number, features: Float32Array): RowValues {
+  const row: RowValues = [
     invoice.invoiceId,
     invoice.issueDate,
     scored.model.label,
     scored.model.role,
     scored.scores ? scored.scores[index]! : null,
     scored.error,
-    features,
     txn.commitLsn,
     txn.commitTimeMicros,
   ];
+  for (let f = 0; f < features.length; f++) row.push(features[f]!);
+  return row;
 }

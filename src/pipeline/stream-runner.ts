@@ -18,9 +18,18 @@ import { SCORE_BATCH_ROWS, type ScoringStage } from './scoring-stage.ts';
 export interface CommitCheckpoint {
   /** Extra snapshot summary entries per table for the coming commit. */
   beforeCommit(writer: LakeWriter): Promise<Record<string, Record<string, string>>>;
-  /** The commit is durable: older checkpoints can go, models may swap. */
+  /** The commit is durable: older checkpoints can go. */
   afterCommit(): Promise<void>;
-  /** Nothing is open or pending: also a batch boundary (a new model may take over while the source is quiet). */
+  /**
+   * True when `idle()` has work waiting (a new model). The runner then makes
+   * the lake catch up with the stream at the next transaction boundary.
+   */
+  changePending?(): Promise<boolean>;
+  /**
+   * Nothing is open, pending or in flight: the lake holds exactly what was
+   * processed. The only moment a new model may take over, so a restart
+   * scores every replayed invoice with the model the original run used.
+   */
   idle?(): Promise<void>;
 }
 
@@ -65,6 +74,9 @@ export class StreamRunner {
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
+  /** The commit in flight (or the last one); it acknowledges its LSN when it lands. */
+  #landing: Promise<void> = Promise.resolve();
+  #failure: unknown;
 
   constructor(
     deps: { source: ChangeSource; writer: LakeWriter; scoring: ScoringStage; checkpoint?: CommitCheckpoint },
@@ -87,13 +99,16 @@ export class StreamRunner {
 
   /** Streams until `requestStop()` or, in batch mode, until `stopAtLsn` is in the lake. */
   async run(): Promise<void> {
-    this.#timer = setInterval(() => void this.#serial(() => this.#onTimer()).catch(() => undefined), Math.min(this.#options.maxDelayMs, 250));
+    this.#timer = setInterval(() => void this.#serial(() => this.#onTimer()).catch((error: unknown) => this.#fail(error)), Math.min(this.#options.maxDelayMs, 250));
     try {
       await this.#source.run((message) => this.#serial(() => this.#handle(message)));
     } finally {
       clearInterval(this.#timer);
       await this.#chain.catch(() => undefined);
+      // A commit still landing must settle before anyone reopens the lake from its state.
+      await this.#writer.settled();
     }
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   /** Graceful stop: finish the open transaction, commit, acknowledge, then end the stream. */
@@ -118,7 +133,14 @@ export class StreamRunner {
     return next;
   }
 
+  /** Ends the stream with `error` (a failed background commit, or a failure on the timer). */
+  #fail(error: unknown): void {
+    this.#failure ??= error;
+    void this.#source.stop();
+  }
+
   async #handle(message: ChangeMessage): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
     switch (message.kind) {
       case 'begin':
         this.#txn = { commitLsn: message.finalLsn, commitTimeMicros: message.commitTimeMicros, skip: {} };
@@ -216,12 +238,18 @@ export class StreamRunner {
       this.#writer.hasSpilledFiles ||
       (this.#oldestUncommittedMs !== undefined && Date.now() - this.#oldestUncommittedMs >= this.#options.maxDelayMs) ||
       (this.#options.stopAtLsn !== undefined && this.#lastCompleteLsn >= this.#options.stopAtLsn);
-    if (due) await this.#commitAndAcknowledge();
+    if (await this.#checkpoint?.changePending?.()) {
+      // Catch up fully, so the change takes effect exactly at a lake commit boundary.
+      await this.#commitAndAcknowledge({ wait: true });
+      await this.#checkpoint?.idle?.();
+    } else if (due) {
+      await this.#commitAndAcknowledge();
+    }
     await this.#finishIfDone();
   }
 
   async #onTimer(): Promise<void> {
-    if (this.#txn) return; // commit only at a transaction boundary
+    if (this.#txn || this.#failure !== undefined) return; // commit only at a transaction boundary
     await this.#maybeCommit();
     if (this.#writer.pendingRows === 0 && this.#scoring.pendingCount === 0) await this.#checkpoint?.idle?.();
     if (this.#options.stopAtLsn !== undefined && !this.#finished) this.#source.requestKeepalive();
@@ -236,16 +264,28 @@ export class StreamRunner {
     await this.#maybeCommit();
   }
 
-  async #commitAndAcknowledge(): Promise<void> {
-    if (this.#writer.pendingRows > 0) {
+  /**
+   * Starts a commit of everything accepted so far and lets the stream go on
+   * while it lands; at most one commit is in flight. The slot is acknowledged
+   * when the commit has landed, never before. `wait` also waits for it.
+   */
+  async #commitAndAcknowledge(options: { wait: boolean } = { wait: false }): Promise<void> {
+    if (this.#writer.freshRows > 0) {
+      await this.#landing;
       const extraSummary = (await this.#checkpoint?.beforeCommit(this.#writer)) ?? {};
-      const report = await this.#writer.commit(this.#lastCompleteLsn, this.#lastCommitTimeMicros, extraSummary);
-      await this.#checkpoint?.afterCommit();
+      const lsn = this.#lastCompleteLsn;
+      const commit = this.#writer.commit(lsn, this.#lastCommitTimeMicros, extraSummary);
       this.#oldestUncommittedMs = undefined;
-      this.#events.onCommit?.(report);
-      failpoint('before-acknowledge');
+      this.#landing = commit.then(async (report) => {
+        this.#events.onCommit?.(report);
+        failpoint('before-acknowledge');
+        this.#acknowledge(lsn);
+        await this.#checkpoint?.afterCommit();
+      });
+      this.#landing.catch((error: unknown) => this.#fail(error));
     }
-    this.#acknowledge(this.#lastCompleteLsn);
+    if (options.wait || !this.#writer.committing) await this.#landing;
+    if (!this.#writer.committing && this.#writer.freshRows === 0) this.#acknowledge(this.#lastCompleteLsn);
   }
 
   #acknowledge(lsn: Lsn): void {
@@ -259,7 +299,7 @@ export class StreamRunner {
     if (this.#finished || this.#txn) return;
     const reachedTarget = this.#options.stopAtLsn !== undefined && this.#lastCompleteLsn >= this.#options.stopAtLsn;
     if (!this.#stopRequested && !reachedTarget) return;
-    if (this.#writer.pendingRows > 0) await this.#commitAndAcknowledge();
+    await this.#commitAndAcknowledge({ wait: true });
     this.#finished = true;
     await this.#source.stop();
   }

@@ -4,6 +4,7 @@ import { ReplicationSource } from '../source/replication-source.ts';
 import { formatLsn, type Lsn } from '../source/lsn.ts';
 import type { Lake } from '../lake/open-lake.ts';
 import { LakeWriter, type BatchLimits, type CommitReport } from './lake-writer.ts';
+import { WorkerEncoder } from '../lake/batch/parquet-encoder.ts';
 import { StreamRunner } from './stream-runner.ts';
 import { LakeError, isLakeError, messageOf } from '../errors/lake-error.ts';
 import type { Logger } from '../log/logger.ts';
@@ -56,6 +57,8 @@ const MAX_BACKOFF_MS = 30_000;
 export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: ScoringDeps }, settings: StreamSettings, hooks: StreamHooks = {}): StreamHandle {
   let stopping = false;
   let runner: StreamRunner | undefined;
+  // One encoder thread for the stream's life, across reconnects.
+  const encoder = new WorkerEncoder();
   const done = (async () => {
     const stopAtLsn = settings.once ? await walPositionNow(settings.databaseUrl) : undefined;
     if (stopAtLsn !== undefined) deps.logger.info({ stopAt: formatLsn(stopAtLsn) }, 'draining the slot up to the current WAL position');
@@ -63,7 +66,7 @@ export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: Sc
     while (true) {
       try {
         const confirmedLsn = await slotPosition(settings);
-        const writer = await LakeWriter.open(deps.lake.streamTables, settings);
+        const writer = await LakeWriter.open(deps.lake.streamTables, settings, encoder);
         const source = new ReplicationSource({
           connectionString: settings.databaseUrl,
           slotName: settings.slotName,
@@ -93,11 +96,11 @@ export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: Sc
             scoring,
             checkpoint: {
               beforeCommit: async (lakeWriter) => (await features?.beforeCommit(lakeWriter)) ?? {},
-              // A batch boundary: the only moment a new model may take over.
               afterCommit: async () => {
                 await features?.afterCommit();
-                await registry?.refresh();
               },
+              changePending: async () => (await registry?.hasChanges()) ?? false,
+              // The lake holds exactly what was processed: the only moment a new model may take over.
               idle: async () => {
                 await registry?.refresh();
               },
@@ -131,7 +134,7 @@ export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: Sc
         if (stopping) return;
       }
     }
-  })();
+  })().finally(() => encoder.close());
   return {
     done,
     stop() {

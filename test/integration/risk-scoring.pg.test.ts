@@ -9,6 +9,7 @@ import { startTestDatabase, type TestDatabase } from '../support/test-database.t
 import { completion, runCli, startCli } from '../support/cli.ts';
 import { lakeEnv, ownSourceEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
 import { linearModel, writeModel } from '../support/models.ts';
+import { FEATURE_NAMES } from '../../src/scoring/features/feature-names.ts';
 
 /**
  * Scoring inside the stream: every invoice scored by the active model (and
@@ -158,13 +159,15 @@ describe('risk scoring in the stream', () => {
     expect((await runCli(['run', '--once'], restarted)).code).toBe(0);
     expect((await runCli(['run', '--once'], steady)).code).toBe(0);
 
-    const sql = `SELECT invoice_id::VARCHAR AS id, features, score FROM risk_scores WHERE role = 'active' ORDER BY invoice_id`;
+    const sql = `SELECT invoice_id::VARCHAR AS id, concat_ws(',', *COLUMNS('^feature_')) AS features, score FROM risk_scores WHERE role = 'active' ORDER BY invoice_id`;
     const uninterrupted = await queryLake<{ id: string; features: string; score: number }>(steady, sql);
     const interrupted = await queryLake<{ id: string; features: string; score: number }>(restarted, sql);
     expect(uninterrupted).toHaveLength(600);
     expect(interrupted).toEqual(uninterrupted);
     // The features must carry history: later invoices of an issuer see earlier ones.
-    expect(uninterrupted.some((row) => (JSON.parse(row.features) as number[])[14]! > 10)).toBe(true);
+    const vectors = uninterrupted.map((row) => row.features.split(',').map(Number));
+    expect(vectors.every((vector) => vector.length === FEATURE_NAMES.length && vector.every(Number.isFinite))).toBe(true);
+    expect(vectors.some((vector) => vector[14]! > 10)).toBe(true);
   });
 
   it('refuses to start without a valid model unless told to run unscored', async () => {

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import type { ColumnDefinition, ColumnKind } from '../tables/table-definition.ts';
-import type { ColumnBuffer, ColumnValues } from './column-buffer.ts';
+import type { ColumnBatch, ColumnValues } from './column-batch.ts';
 
 /**
  * Builds an Apache Arrow table from selected rows of a column buffer. Each
@@ -8,7 +8,7 @@ import type { ColumnBuffer, ColumnValues } from './column-buffer.ts';
  * Iceberg field id of the column (Iceberg spec, Appendix A: field ids are
  * required in Parquet data files).
  */
-export function toArrowTable(buffer: ColumnBuffer, rows: Int32Array): arrow.Table {
+export function toArrowTable(buffer: ColumnBatch, rows: Int32Array): arrow.Table {
   const fields: arrow.Field[] = [];
   const children: arrow.Data[] = [];
   buffer.table.columns.forEach((column, i) => {

@@ -1,12 +1,7 @@
 import type { ColumnKind, RowValues, TableDefinition } from '../tables/table-definition.ts';
-import { columnIndex } from '../tables/table-definition.ts';
-import { monthFromMicros } from '../iceberg/transforms.ts';
+import { partitionRows, type ColumnBatch, type ColumnValues } from './column-batch.ts';
 
-/** One column's values while a batch builds: typed arrays, so a row costs no objects. */
-export type ColumnValues =
-  | { kind: 'int64'; values: BigInt64Array; nulls: Uint8Array }
-  | { kind: 'float64'; values: Float64Array; nulls: Uint8Array }
-  | { kind: 'string'; values: Array<string | null> };
+export type { ColumnValues } from './column-batch.ts';
 
 const INITIAL_CAPACITY = 1024;
 
@@ -15,18 +10,16 @@ const INITIAL_CAPACITY = 1024;
  * Parquet. Memory is bounded by the caller, which flushes on `rowCount` and
  * `estimatedBytes`.
  */
-export class ColumnBuffer {
+export class ColumnBuffer implements ColumnBatch {
   readonly table: TableDefinition;
-  readonly columns: ColumnValues[];
+  columns: ColumnValues[];
   #rowCount = 0;
   #capacity = INITIAL_CAPACITY;
   #estimatedBytes = 0;
-  readonly #partitionColumn: number | undefined;
 
   constructor(table: TableDefinition) {
     this.table = table;
     this.columns = table.columns.map((column) => emptyColumn(column.type, INITIAL_CAPACITY));
-    this.#partitionColumn = table.monthPartitionColumn ? columnIndex(table, table.monthPartitionColumn) : undefined;
   }
 
   get rowCount(): number {
@@ -60,22 +53,24 @@ export class ColumnBuffer {
     }
   }
 
-  /**
-   * Row indices grouped by month partition value (months since 1970-01, UTC),
-   * key `null` for rows whose partition source is null. One group for an
-   * unpartitioned table.
-   */
+  /** Row indices grouped by month partition value; see `partitionRows`. */
   partitions(): Map<number | null, Int32Array> {
-    const groups = new Map<number | null, number[]>();
-    const column = this.#partitionColumn === undefined ? undefined : this.columns[this.#partitionColumn];
-    for (let row = 0; row < this.#rowCount; row++) {
-      let key: number | null = 0;
-      if (column?.kind === 'int64') key = column.nulls[row] ? null : monthFromMicros(column.values[row]!);
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = []));
-      group.push(row);
-    }
-    return new Map([...groups].map(([key, rows]) => [key, Int32Array.from(rows)]));
+    return partitionRows(this);
+  }
+
+  /**
+   * Hands the buffered rows over as a batch and starts empty again. The
+   * batch owns its arrays (they may be transferred to another thread); the
+   * buffer starts at the size of the batch it gave away, since the next one
+   * is usually as large.
+   */
+  take(): ColumnBatch {
+    const batch: ColumnBatch = { table: this.table, columns: this.columns, rowCount: this.#rowCount };
+    this.#capacity = Math.max(INITIAL_CAPACITY, this.#rowCount);
+    this.columns = this.table.columns.map((column) => emptyColumn(column.type, this.#capacity));
+    this.#rowCount = 0;
+    this.#estimatedBytes = 0;
+    return batch;
   }
 
   clear(): void {

@@ -1,7 +1,7 @@
 import type { IcebergValue } from '../iceberg/spec-types.ts';
 import { encodeSingleValue } from '../iceberg/single-value.ts';
 import type { ColumnKind } from '../tables/table-definition.ts';
-import type { ColumnBuffer } from './column-buffer.ts';
+import type { ColumnBatch } from './column-batch.ts';
 
 /** Strings longer than this get no bounds: exact bounds are valid but would bloat manifests. */
 const MAX_STRING_BOUND_LENGTH = 64;
@@ -19,7 +19,7 @@ export interface ColumnStats {
  * Iceberg single-value encoding. Readers prune files on these bounds, so they
  * must never be narrower than the data (a wrong bound silently hides rows).
  */
-export function columnStats(buffer: ColumnBuffer, rows: Int32Array): ColumnStats {
+export function columnStats(buffer: ColumnBatch, rows: Int32Array): ColumnStats {
   const stats: ColumnStats = {
     valueCounts: new Map(),
     nullValueCounts: new Map(),

@@ -1,4 +1,5 @@
-import type { TableDefinition } from './table-definition.ts';
+import type { ColumnDefinition, TableDefinition } from './table-definition.ts';
+import { FEATURE_NAMES } from '../../scoring/features/feature-names.ts';
 
 const AMOUNT = { kind: 'decimal', precision: 14, scale: 2 } as const;
 
@@ -64,9 +65,10 @@ export const RISK_SCORES_TABLE: TableDefinition = {
     { fieldId: 4, name: 'role', type: { kind: 'string' }, doc: 'active or shadow' },
     { fieldId: 5, name: 'score', type: { kind: 'double' }, doc: 'Score in [0, 1]; null when inference failed' },
     { fieldId: 6, name: 'error', type: { kind: 'string' }, doc: 'Why inference failed, else null' },
-    { fieldId: 7, name: 'features', type: { kind: 'string' }, doc: 'Feature vector as a JSON array, in the order of the model contract' },
+    // Field id 7 was the feature vector as a JSON string; ids are never reused.
     { fieldId: 8, name: 'commit_lsn', type: { kind: 'long' }, doc: 'LSN of the source transaction commit record' },
     { fieldId: 9, name: 'committed_at', type: { kind: 'timestamptz' }, doc: 'Commit time of the source transaction' },
+    ...featureColumns(10),
   ],
 };
 
@@ -89,3 +91,17 @@ export const RISK_ALERTS_TABLE: TableDefinition = {
 };
 
 export const STREAM_TABLES: readonly TableDefinition[] = [INVOICES_TABLE, INVOICE_CHANGES_TABLE, QUARANTINE_TABLE, RISK_SCORES_TABLE, RISK_ALERTS_TABLE];
+
+/**
+ * One double column per model input (`feature_<name>`, in the model
+ * contract's order): queryable directly, and written as plain float arrays
+ * rather than a string per row.
+ */
+function featureColumns(firstFieldId: number): ColumnDefinition[] {
+  return FEATURE_NAMES.map((name, i) => ({
+    fieldId: firstFieldId + i,
+    name: `feature_${name}`,
+    type: { kind: 'double' },
+    doc: `Model input ${i}: ${name}`,
+  }));
+}

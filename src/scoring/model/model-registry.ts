@@ -98,6 +98,22 @@ export class ModelRegistry {
     return this.#current;
   }
 
+  /**
+   * True when files changed since the last `refresh()` (without loading them).
+   * Cheap: a directory listing and a stat per model, only after a change was noticed.
+   */
+  async hasChanges(): Promise<boolean> {
+    if (!this.#dirty) return false;
+    const names = await listModelFiles(this.#directory);
+    if (names.length !== this.#files.size) return true;
+    for (const name of names) {
+      const info = await stat(join(this.#directory, name)).catch(() => undefined);
+      if (!info || this.#files.get(name)?.stamp !== `${info.size}:${info.mtimeMs}`) return true;
+    }
+    this.#dirty = false;
+    return false;
+  }
+
   /** Rescans now, whether or not a change was noticed (tests, and the CLI's status). */
   async refreshNow(): Promise<ModelSet> {
     this.#dirty = true;

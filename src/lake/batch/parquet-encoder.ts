@@ -1,0 +1,81 @@
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../../runtime/ts-worker.ts';
+import { transferablesOf, type ColumnBatch } from './column-batch.ts';
+import { encodeBatch, type EncodedPartition } from './batch-encoding.ts';
+
+export type EncodeRequest = { id: number; batch: ColumnBatch };
+export type EncodeResponse = { id: number; encoded: EncodedPartition[] } | { id: number; error: string };
+
+/** Turns column batches into Parquet files' bytes and metrics. */
+export interface BatchEncoder {
+  encode(batch: ColumnBatch): Promise<EncodedPartition[]>;
+  close(): Promise<void>;
+}
+
+/** Encodes on the calling thread: for one-off writers and tests. */
+export const inlineEncoder: BatchEncoder = {
+  async encode(batch) {
+    return encodeBatch(batch);
+  },
+  async close() {},
+};
+
+/**
+ * Encodes on a worker thread, so Arrow conversion and Parquet compression
+ * (most of a lake commit's CPU time) do not stall decoding and scoring on
+ * the stream's thread. The batch's typed arrays are transferred, not copied;
+ * the buffer that gave them away starts over with new ones.
+ *
+ * The worker is started on first use, keeps the process alive only while a
+ * batch is in flight, and is replaced after a crash (the batches in flight
+ * fail; the stream's retry resends them).
+ */
+export class WorkerEncoder implements BatchEncoder {
+  #worker: Worker | undefined;
+  #nextId = 0;
+  readonly #inFlight = new Map<number, { resolve(encoded: EncodedPartition[]): void; reject(error: Error): void }>();
+
+  encode(batch: ColumnBatch): Promise<EncodedPartition[]> {
+    const worker = this.#ensureWorker();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#inFlight.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, batch } satisfies EncodeRequest, transferablesOf(batch));
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    this.#failAll(new Error('the encoder was closed'));
+    await worker?.terminate();
+  }
+
+  #ensureWorker(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = startTsWorker(new URL('./encoder-worker.ts', import.meta.url), { name: 'invoice-lake parquet encoder' });
+    worker.on('message', (response: EncodeResponse) => {
+      const waiting = this.#inFlight.get(response.id);
+      if (!waiting) return;
+      this.#inFlight.delete(response.id);
+      if (this.#inFlight.size === 0) worker.unref();
+      if ('error' in response) waiting.reject(new Error(`Parquet encoding failed: ${response.error}`));
+      else waiting.resolve(response.encoded);
+    });
+    const lost = (error: Error) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      this.#failAll(error);
+    };
+    worker.on('error', (error) => lost(new Error(`the Parquet encoder thread failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => lost(new Error(`the Parquet encoder thread exited (code ${code})`)));
+    worker.unref();
+    this.#worker = worker;
+    return worker;
+  }
+
+  #failAll(error: Error): void {
+    for (const waiting of this.#inFlight.values()) waiting.reject(error);
+    this.#inFlight.clear();
+  }
+}
