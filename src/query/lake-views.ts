@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Lake } from '../lake/open-lake.ts';
-import type { IcebergPrimitive, IcebergSchema } from '../lake/iceberg/spec-types.ts';
+import type { DataFile, IcebergPrimitive, IcebergSchema } from '../lake/iceberg/spec-types.ts';
+import type { LakeStorage } from '../storage/lake-storage.ts';
 import { snapshotFiles } from './snapshot-files.ts';
 
 export interface LakeView {
@@ -20,15 +21,30 @@ export async function createLakeViews(connection: DuckDBConnection, lake: Lake):
     const location = await lake.catalog.currentMetadataLocation({ namespace: lake.namespace, name });
     if (!location) continue;
     const { schema, dataFiles } = await snapshotFiles(lake.storage, location);
-    const columns = schema.fields.map((field) => quoteIdentifier(field.name)).join(', ');
-    const body =
-      dataFiles.length === 0
-        ? `SELECT ${schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`).join(', ')} WHERE false`
-        : `SELECT ${columns} FROM read_parquet([${dataFiles.map((file) => quoteLiteral(lake.storage.queryPath(file.filePath))).join(', ')}])`;
-    await connection.run(`CREATE OR REPLACE VIEW ${quoteIdentifier(name)} AS ${body}`);
-    views.push({ name, dataFiles: dataFiles.length, records: dataFiles.reduce((sum, file) => sum + file.recordCount, 0n) });
+    views.push(await createFilesView(connection, lake.storage, { name, schema, dataFiles }));
   }
   return views;
+}
+
+/**
+ * Creates (or replaces) the view `name` over exactly `dataFiles`, e.g. the
+ * files left after pruning: `SELECT ... FROM invoices WHERE invoice_id = $1`
+ * then opens one Parquet file instead of every file of the table. No files
+ * gives a typed empty view.
+ */
+export async function createFilesView(
+  connection: DuckDBConnection,
+  storage: LakeStorage,
+  view: { name: string; schema: IcebergSchema; dataFiles: readonly DataFile[] },
+): Promise<LakeView> {
+  const { name, schema, dataFiles } = view;
+  const columns = schema.fields.map((field) => quoteIdentifier(field.name)).join(', ');
+  const body =
+    dataFiles.length === 0
+      ? `SELECT ${schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`).join(', ')} WHERE false`
+      : `SELECT ${columns} FROM read_parquet([${dataFiles.map((file) => quoteLiteral(storage.queryPath(file.filePath))).join(', ')}])`;
+  await connection.run(`CREATE OR REPLACE VIEW ${quoteIdentifier(name)} AS ${body}`);
+  return { name, dataFiles: dataFiles.length, records: dataFiles.reduce((sum, file) => sum + file.recordCount, 0n) };
 }
 
 export function duckdbType(type: IcebergPrimitive | string): string {
