@@ -160,7 +160,7 @@ export const SETTINGS = {
     env: 'BATCH_MAX_DELAY_MS',
     flag: 'batch-max-delay-ms',
     description: 'Longest time a received change waits before its lake commit (freshness).',
-    default: '1000',
+    default: '500',
     parse: integer(10, 3_600_000),
   },
   modelsDir: {

@@ -30,7 +30,7 @@ describe('loadSettings precedence', () => {
     expect(settings.publicationName).toBe('invoice_lake');
     expect(settings.batchMaxRows).toBe(25_000);
     expect(settings.batchMaxBytes).toBe(64 * 1024 * 1024);
-    expect(settings.batchMaxDelayMs).toBe(1000);
+    expect(settings.batchMaxDelayMs).toBe(500);
     expect(settings.httpPort).toBe(9464);
     expect(settings.logLevel).toBe('info');
   });
