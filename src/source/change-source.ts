@@ -4,9 +4,12 @@ import type { Lsn } from './lsn.ts';
  * The contract between the replication source and the pipeline.
  *
  * Ordering: messages arrive in WAL commit order; a transaction is `begin`,
- * its changes, then `commit` (pgoutput protocol v1 only sends committed
- * transactions). A `keepalive` is delivered in order with the data, so when
- * it arrives every transaction that commits before `walEnd` was delivered.
+ * its changes, then `commit`, and only committed transactions are delivered.
+ * (With pgoutput protocol 2 the server streams large transactions while they
+ * are still in progress; the source keeps those on local disk and delivers
+ * each one whole, at the position of its commit, so this contract does not
+ * change.) A `keepalive` is delivered in order with the data, so when it
+ * arrives every transaction that commits before `walEnd` was delivered.
  *
  * Durability: the source never confirms a position by itself. The pipeline
  * calls `acknowledge(lsn)` only after everything up to `lsn` is committed to

@@ -1,7 +1,8 @@
 import { LogicalReplicationService } from 'pg-logical-replication';
 import type { Client, ClientConfig } from 'pg';
-import type { ChangeHandler, ChangeMessage, ChangeSource } from './change-source.ts';
-import { PgoutputDecoder } from './pgoutput-decoder.ts';
+import type { ChangeHandler, ChangeSource } from './change-source.ts';
+import { decodeStreamedChange, PgoutputDecoder, type SourceMessage, type StreamMessage } from './pgoutput-decoder.ts';
+import { StreamedTransactions } from './streamed-transactions.ts';
 import { formatLsn, parseLsn, type Lsn } from './lsn.ts';
 import { LakeError } from '../errors/lake-error.ts';
 
@@ -26,12 +27,19 @@ export interface ReplicationSourceOptions {
  * The library's own decoder, automatic acknowledgement and periodic
  * "acknowledge the last received LSN" timer are all turned off: confirming a
  * position that is not yet in the lake would lose data after a crash.
+ *
+ * On PostgreSQL 14 and later it asks for protocol 2 with streaming, so the
+ * server sends a transaction larger than `logical_decoding_work_mem` while it
+ * is still in progress instead of spilling it to its own disk. Those changes
+ * are spooled to local files (streamed-transactions.ts) and, at the queue
+ * position of their Stream Commit, replayed to the handler as one ordinary
+ * transaction: the handler still sees only complete transactions in commit order.
  */
 export class ReplicationSource implements ChangeSource {
   readonly #options: ReplicationSourceOptions;
   readonly #service: LogicalReplicationService;
   /** Messages waiting for the handler; `#head` is the next one (Array.shift is O(n) on long queues). */
-  #queue: ChangeMessage[] = [];
+  #queue: SourceMessage[] = [];
   #head = 0;
   #confirmedLsn: Lsn;
   #statusTimer: NodeJS.Timeout | undefined;
@@ -56,8 +64,9 @@ export class ReplicationSource implements ChangeSource {
   async run(handler: ChangeHandler): Promise<void> {
     const decoder = new PgoutputDecoder();
     const plugin = new ExactPgoutputPlugin(decoder, this.#options.publicationName);
+    const spool = new StreamedTransactions();
     let failure: unknown;
-    this.#service.on('data', (_lsn: string, message: ChangeMessage) => this.#enqueue(message));
+    this.#service.on('data', (_lsn: string, message: SourceMessage) => this.#enqueue(message));
     this.#service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => {
       this.#enqueue({ kind: 'keepalive', walEnd: parseLsn(lsn) });
       if (shouldRespond) this.#sendStatus(false);
@@ -85,7 +94,7 @@ export class ReplicationSource implements ChangeSource {
         const message = this.#next();
         if (message) {
           if (this.#paused && this.#queued < this.#options.maxQueuedMessages / 2) this.#resume();
-          const pending = handler(message);
+          const pending = deliver(message, spool, handler);
           if (pending) await pending;
           continue;
         }
@@ -98,6 +107,7 @@ export class ReplicationSource implements ChangeSource {
       clearInterval(this.#statusTimer);
       await this.#service.destroy().catch(() => undefined);
       await streaming;
+      await spool.close();
     }
   }
 
@@ -120,7 +130,7 @@ export class ReplicationSource implements ChangeSource {
     return this.#queue.length - this.#head;
   }
 
-  #next(): ChangeMessage | undefined {
+  #next(): SourceMessage | undefined {
     if (this.#head === this.#queue.length) {
       if (this.#head > 0) {
         this.#queue = [];
@@ -137,7 +147,7 @@ export class ReplicationSource implements ChangeSource {
     return message;
   }
 
-  #enqueue(message: ChangeMessage): void {
+  #enqueue(message: SourceMessage): void {
     this.#queue.push(message);
     if (!this.#paused && this.#queued >= this.#options.maxQueuedMessages) this.#pause();
     this.#wake?.();
@@ -175,6 +185,50 @@ function socketOf(service: LogicalReplicationService): { pause(): void; resume()
   return (service as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })._connection?.stream;
 }
 
+const STREAM_KINDS: ReadonlySet<string> = new Set<StreamMessage['kind']>(['stream-start', 'streamed-change', 'stream-stop', 'stream-commit', 'stream-abort']);
+
+function isStreamMessage(message: SourceMessage): message is StreamMessage {
+  return STREAM_KINDS.has(message.kind);
+}
+
+/**
+ * Hands a decoded message on in queue order: ordinary messages to the
+ * handler, messages about streamed transactions to the spool.
+ */
+export function deliver(message: SourceMessage, spool: StreamedTransactions, handler: ChangeHandler): void | Promise<void> {
+  return isStreamMessage(message) ? settleStreamed(message, spool, handler) : handler(message);
+}
+
+/**
+ * Applies a message about a streamed transaction to the spool; a Stream
+ * Commit replays the transaction to the handler as begin, changes, commit,
+ * awaiting the handler for each, so backpressure holds and memory stays bounded.
+ */
+function settleStreamed(message: StreamMessage, spool: StreamedTransactions, handler: ChangeHandler): void | Promise<void> {
+  switch (message.kind) {
+    case 'stream-start':
+      return;
+    case 'streamed-change':
+      return spool.append(message.xid, message.subXid, message.bytes);
+    case 'stream-stop':
+      return spool.endSegment();
+    case 'stream-abort':
+      return spool.abort(message.xid, message.subXid);
+    case 'stream-commit':
+      return replayCommitted(message, spool, handler);
+  }
+}
+
+async function replayCommitted(commit: Extract<StreamMessage, { kind: 'stream-commit' }>, spool: StreamedTransactions, handler: ChangeHandler): Promise<void> {
+  const { commitLsn, endLsn, commitTimeMicros } = commit;
+  await handler({ kind: 'begin', finalLsn: commitLsn, commitTimeMicros, xid: commit.xid });
+  for await (const change of spool.replay(commit.xid)) {
+    const pending = handler(decodeStreamedChange(change.bytes, commit.relations));
+    if (pending) await pending;
+  }
+  await handler({ kind: 'commit', commitLsn, endLsn, commitTimeMicros });
+}
+
 function connectionLost(cause: unknown): LakeError {
   return new LakeError('source-connection', `replication connection lost: ${(cause as Error)?.message ?? String(cause)}`, {
     cause,
@@ -200,13 +254,23 @@ class ExactPgoutputPlugin {
     return {};
   }
 
-  parse(buffer: Buffer): ChangeMessage {
+  parse(buffer: Buffer): SourceMessage {
     return this.#decoder.decode(buffer);
   }
 
-  start(client: Client, slotName: string, lastLsn: string): Promise<unknown> {
+  async start(client: Client, slotName: string, lastLsn: string): Promise<unknown> {
     const publication = this.#publication.replace(/'/g, "''");
     const slot = slotName.replace(/"/g, '""');
-    return client.query(`START_REPLICATION SLOT "${slot}" LOGICAL ${lastLsn} (proto_version '1', publication_names '${publication}')`);
+    const protocol = (await serverVersionNum(client)) >= STREAMING_SERVER_VERSION ? "proto_version '2', streaming 'on'" : "proto_version '1'";
+    return client.query(`START_REPLICATION SLOT "${slot}" LOGICAL ${lastLsn} (${protocol}, publication_names '${publication}')`);
   }
+}
+
+/** PostgreSQL 14 added protocol 2, which streams in-progress transactions. */
+const STREAMING_SERVER_VERSION = 140_000;
+
+/** `server_version_num` (e.g. 180001); a replication connection accepts SHOW. */
+async function serverVersionNum(client: Client): Promise<number> {
+  const result = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+  return Number(result.rows[0]?.server_version_num ?? 0);
 }

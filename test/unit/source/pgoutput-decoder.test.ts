@@ -1,88 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PgoutputDecoder, pgEpochToUnixMicros } from '../../../src/source/pgoutput-decoder.ts';
+import { decodeStreamedChange, PgoutputDecoder, pgEpochToUnixMicros } from '../../../src/source/pgoutput-decoder.ts';
 import type { ChangeMessage, Relation } from '../../../src/source/change-source.ts';
-
-/**
- * Hand-built pgoutput protocol v1 messages, field by field, from
- * https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html
- * (all integers big-endian; String = UTF-8 bytes + NUL).
- */
-class Message {
-  readonly #parts: Buffer[] = [];
-
-  byte(char: string): this {
-    return this.int8(char.charCodeAt(0));
-  }
-  int8(value: number): this {
-    this.#parts.push(Buffer.from([value]));
-    return this;
-  }
-  int16(value: number): this {
-    const b = Buffer.alloc(2);
-    b.writeInt16BE(value);
-    this.#parts.push(b);
-    return this;
-  }
-  int32(value: number): this {
-    const b = Buffer.alloc(4);
-    b.writeInt32BE(value);
-    this.#parts.push(b);
-    return this;
-  }
-  int64(value: bigint): this {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64BE(value);
-    this.#parts.push(b);
-    return this;
-  }
-  uint64(value: bigint): this {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64BE(value);
-    this.#parts.push(b);
-    return this;
-  }
-  string(value: string): this {
-    this.#parts.push(Buffer.from(value, 'utf8'), Buffer.from([0]));
-    return this;
-  }
-  /** TupleData: Int16 count, then per column 'n' | 'u' | 't' Int32 length bytes. */
-  tuple(values: Array<string | null | undefined>): this {
-    this.int16(values.length);
-    for (const value of values) {
-      if (value === null) this.byte('n');
-      else if (value === undefined) this.byte('u');
-      else {
-        const bytes = Buffer.from(value, 'utf8');
-        this.byte('t').int32(bytes.length);
-        this.#parts.push(bytes);
-      }
-    }
-    return this;
-  }
-  build(): Buffer {
-    return Buffer.concat(this.#parts);
-  }
-}
-
-const PG_EPOCH_UNIX_MICROS = 946_684_800_000_000n; // 2000-01-01T00:00:00Z in Unix microseconds
-const unixMicros = (iso: string, extraMicros = 0n) => BigInt(Date.parse(iso)) * 1000n + extraMicros;
-const pgMicros = (unix: bigint) => unix - PG_EPOCH_UNIX_MICROS;
-
-const INVOICES_OID = 16_385;
-const NUMERIC_14_2_TYPMOD = ((14 << 16) | 2) + 4;
-
-function relationMessage(oid = INVOICES_OID, identity = 'd', schema = 'public', name = 'invoices'): Buffer {
-  const columns: Array<[flags: number, name: string, typeOid: number, typeMod: number]> = [
-    [1, 'invoice_id', 20, -1],
-    [0, 'issue_date', 1184, -1],
-    [0, 'issuer_id', 20, -1],
-    [0, 'receiver_id', 20, -1],
-    [0, 'amount', 1700, NUMERIC_14_2_TYPMOD],
-  ];
-  const message = new Message().byte('R').int32(oid).string(schema).string(name).byte(identity).int16(columns.length);
-  for (const [flags, column, typeOid, typeMod] of columns) message.int8(flags).string(column).int32(typeOid).int32(typeMod);
-  return message.build();
-}
+import { INVOICES_OID, Message, NUMERIC_14_2_TYPMOD, PG_EPOCH_UNIX_MICROS, pgMicros, relationMessage, unixMicros } from './pgoutput-messages.ts';
 
 function decoderWithRelation(): { decoder: PgoutputDecoder; relation: Relation } {
   const decoder = new PgoutputDecoder();
@@ -290,5 +209,107 @@ describe('PgoutputDecoder', () => {
     expect(kinds.map((m) => m.kind)).toEqual(['begin', 'relation', 'insert', 'update', 'delete', 'commit']);
     expect(kinds[0]).toMatchObject({ finalLsn: 0x3_00000100n, commitTimeMicros: commitTime });
     expect(kinds[5]).toMatchObject({ commitLsn: 0x3_00000100n, endLsn: 0x3_00000130n, commitTimeMicros: commitTime });
+  });
+});
+
+describe('PgoutputDecoder, protocol 2 streaming of in-progress transactions', () => {
+  const TOP = 900;
+  const SUB = 901;
+  const streamStart = (xid: number, first: boolean) => new Message().byte('S').int32(xid).int8(first ? 1 : 0).build();
+  const streamStop = () => new Message().byte('E').build();
+  const streamedInsert = (xid: number, values: Array<string | null>) => new Message().byte('I').int32(xid).int32(INVOICES_OID).byte('N').tuple(values).build();
+
+  it('Stream Start: top-level xid and first-segment flag; Stream Stop', () => {
+    const decoder = new PgoutputDecoder();
+    expect(decoder.decode(streamStart(TOP, true))).toEqual({ kind: 'stream-start', xid: TOP, firstSegment: true });
+    expect(decoder.decode(streamStop())).toEqual({ kind: 'stream-stop' });
+    expect(decoder.decode(streamStart(TOP, false))).toEqual({ kind: 'stream-start', xid: TOP, firstSegment: false });
+  });
+
+  it('Stream Commit: xid, commit LSN, end LSN, commit time in Unix microseconds', () => {
+    const commit = unixMicros('2026-02-03T04:05:06.000Z', 7n);
+    const buffer = new Message().byte('c').int32(TOP).int8(0).uint64(0x2_00000010n).uint64(0x2_00000040n).int64(pgMicros(commit)).build();
+    expect(new PgoutputDecoder().decode(buffer)).toMatchObject({
+      kind: 'stream-commit',
+      xid: TOP,
+      commitLsn: 0x2_00000010n,
+      endLsn: 0x2_00000040n,
+      commitTimeMicros: commit,
+    });
+  });
+
+  it('Stream Abort: xid and subtransaction xid, with or without the protocol 4 abort LSN and time', () => {
+    const v2 = new Message().byte('A').int32(TOP).int32(SUB).build();
+    const v4 = new Message().byte('A').int32(TOP).int32(TOP).uint64(0x5n).int64(0n).build();
+    expect(new PgoutputDecoder().decode(v2)).toEqual({ kind: 'stream-abort', xid: TOP, subXid: SUB });
+    expect(new PgoutputDecoder().decode(v4)).toEqual({ kind: 'stream-abort', xid: TOP, subXid: TOP });
+  });
+
+  it('inside a segment, changes come back as raw bytes with the top-level and subtransaction xids', () => {
+    const { decoder } = decoderWithRelation();
+    decoder.decode(streamStart(TOP, true));
+    const bytes = streamedInsert(SUB, ['1', '2026-01-01 00:00:00+00', '2', '3', '4.00']);
+    const message = decoder.decode(bytes);
+    expect(message).toEqual({ kind: 'streamed-change', xid: TOP, subXid: SUB, bytes: Buffer.from(bytes) });
+    bytes.fill(0); // the connection reuses its read buffer: the message must own a copy
+    expect(message.kind === 'streamed-change' && message.bytes[0]).toBe('I'.charCodeAt(0));
+  });
+
+  it('inside a segment, a Relation message is attributed to the top-level xid, so a subtransaction abort keeps it', () => {
+    const decoder = new PgoutputDecoder();
+    decoder.decode(streamStart(TOP, true));
+    expect(decoder.decode(relationMessage(INVOICES_OID, 'd', 'public', 'invoices', SUB))).toMatchObject({ kind: 'streamed-change', xid: TOP, subXid: TOP });
+  });
+
+  it.each([
+    ['Y', new Message().byte('Y').int32(TOP).int32(16_500).string('public').string('mood').build()],
+    ['M', new Message().byte('M').int32(TOP).int8(1).uint64(0x20n).string('prefix').int32(1).string('').build()],
+  ])('inside a segment, %s messages are ignored', (tag, buffer) => {
+    const decoder = new PgoutputDecoder();
+    decoder.decode(streamStart(TOP, true));
+    expect(decoder.decode(buffer)).toEqual({ kind: 'ignored', tag });
+  });
+
+  it('after Stream Stop, messages are decoded as ordinary (non-streamed) messages again', () => {
+    const { decoder } = decoderWithRelation();
+    decoder.decode(streamStart(TOP, true));
+    decoder.decode(streamStop());
+    const insert = new Message().byte('I').int32(INVOICES_OID).byte('N').tuple(['1', null, null, null, null]).build();
+    expect(decoder.decode(insert)).toMatchObject({ kind: 'insert', values: ['1', null, null, null, null] });
+  });
+
+  it('decodeStreamedChange skips the xid and decodes with the relations it is given, updated by streamed Relation messages', () => {
+    const relations = new Map<number, Relation>();
+    expect(decodeStreamedChange(relationMessage(INVOICES_OID, 'f', 'public', 'invoices', SUB), relations)).toMatchObject({ kind: 'relation' });
+    expect(relations.get(INVOICES_OID)?.replicaIdentity).toBe('full');
+    const message = decodeStreamedChange(streamedInsert(SUB, ['7', null, '1', '2', '0.10']), relations);
+    expect(message).toMatchObject({ kind: 'insert', values: ['7', null, '1', '2', '0.10'] });
+    expect(message.kind === 'insert' && message.relation).toBe(relations.get(INVOICES_OID));
+  });
+
+  it('Stream Commit hands over the relations from the stream start, and the stream’s schemas become the connection’s', () => {
+    const decoder = new PgoutputDecoder();
+    decoder.decode(relationMessage(INVOICES_OID, 'd'));
+    decoder.decode(streamStart(TOP, true));
+    decoder.decode(relationMessage(INVOICES_OID, 'f', 'public', 'invoices', TOP));
+    decoder.decode(streamStop());
+    // A concurrent transaction committing before the streamed one still decodes with the old schema.
+    const deleteMessage = new Message().byte('D').int32(INVOICES_OID).byte('K').tuple(['1', null, null, null, null]).build();
+    expect(decoder.decode(deleteMessage)).toMatchObject({ kind: 'delete', relation: { replicaIdentity: 'default' } });
+    const commit = decoder.decode(new Message().byte('c').int32(TOP).int8(0).uint64(0x10n).uint64(0x20n).int64(0n).build());
+    expect(commit.kind === 'stream-commit' && commit.relations.get(INVOICES_OID)?.replicaIdentity).toBe('default');
+    // The server sends later changes without a Relation message: it counts the streamed one as known.
+    expect(decoder.decode(deleteMessage)).toMatchObject({ kind: 'delete', relation: { replicaIdentity: 'full' } });
+  });
+
+  it('an aborted stream leaves the connection’s schemas unchanged', () => {
+    const decoder = new PgoutputDecoder();
+    decoder.decode(relationMessage(INVOICES_OID, 'd'));
+    decoder.decode(streamStart(TOP, true));
+    decoder.decode(relationMessage(INVOICES_OID, 'f', 'public', 'invoices', TOP));
+    decoder.decode(streamStop());
+    decoder.decode(new Message().byte('A').int32(TOP).int32(TOP).build());
+    const deleteMessage = new Message().byte('D').int32(INVOICES_OID).byte('K').tuple(['1', null, null, null, null]).build();
+    expect(decoder.decode(deleteMessage)).toMatchObject({ kind: 'delete', relation: { replicaIdentity: 'default' } });
   });
 });
