@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { LakeStorage } from '../storage/lake-storage.ts';
 import { FeatureExtractor } from '../scoring/features/feature-extractor.ts';
-import { serializeFeatureState } from '../scoring/features/feature-checkpoint.ts';
+import { encodeFeatureImage, featureStateImage, type FeatureStateImage } from '../scoring/features/feature-checkpoint.ts';
 import type { LakeWriter } from './lake-writer.ts';
-import type { CommitCheckpoint } from './stream-runner.ts';
+import type { CommitCheckpoint, CommitPreparation } from './stream-runner.ts';
 
 /** Snapshot summary key of `invoices` naming the feature state that matches its watermark. */
 export const FEATURE_STATE_KEY = 'invoice-lake.feature-state';
@@ -20,11 +20,14 @@ const KEEP_PREVIOUS = 2;
 export class FeatureCheckpoints implements CommitCheckpoint {
   readonly #storage: LakeStorage;
   readonly #extractor: FeatureExtractor;
+  readonly #encode: (image: FeatureStateImage) => Promise<Uint8Array>;
   readonly #written: string[] = [];
 
-  constructor(deps: { storage: LakeStorage; extractor: FeatureExtractor }) {
+  /** `encode` may run elsewhere (the encoder thread); by default it runs inline. */
+  constructor(deps: { storage: LakeStorage; extractor: FeatureExtractor; encode?: (image: FeatureStateImage) => Promise<Uint8Array> }) {
     this.#storage = deps.storage;
     this.#extractor = deps.extractor;
+    this.#encode = deps.encode ?? (async (image) => encodeFeatureImage(image));
   }
 
   /** The extractor matching the `invoices` table's current snapshot (empty for a new lake). */
@@ -35,12 +38,15 @@ export class FeatureCheckpoints implements CommitCheckpoint {
     return FeatureExtractor.restore(bytes);
   }
 
-  async beforeCommit(writer: LakeWriter): Promise<Record<string, Record<string, string>>> {
-    if (!writer.hasPending('invoices')) return {};
+  /** Copies the state now (the commit boundary); encoding and writing it happen while the stream goes on. */
+  beforeCommit(writer: LakeWriter): CommitPreparation {
+    if (!writer.hasPending('invoices')) return { summary: {} };
     const path = `invoices/state/features-${Date.now()}-${randomUUID()}.bin`;
-    await this.#storage.write(path, serializeFeatureState(this.#extractor));
+    const image = featureStateImage(this.#extractor.state, { copy: true });
+    const ready = this.#encode(image).then((bytes) => this.#storage.write(path, bytes));
+    ready.catch(() => undefined); // the commit awaits it; a discarded commit's failure is moot
     this.#written.push(path);
-    return { invoices: { [FEATURE_STATE_KEY]: this.#storage.uri(path) } };
+    return { summary: { invoices: { [FEATURE_STATE_KEY]: this.#storage.uri(path) } }, ready };
   }
 
   async afterCommit(): Promise<void> {

@@ -162,10 +162,11 @@ export class LakeWriter {
    * complete transaction and becomes the watermark of the committed tables.
    *
    * The rows are taken before this returns; the promise settles when every
-   * table's snapshot has landed. A failed commit fails every later one: the
+   * table's snapshot has landed. `ready` (files the summary names) is awaited
+   * before the first catalog commit. A failed commit fails every later one: the
    * caller must discard and start over from the lake.
    */
-  commit(lsn: Lsn, commitTimeMicros: bigint, extraSummary: Record<string, Record<string, string>> = {}): Promise<CommitReport> {
+  commit(lsn: Lsn, commitTimeMicros: bigint, extraSummary: Record<string, Record<string, string>> = {}, ready?: Promise<unknown>): Promise<CommitReport> {
     const started = performance.now();
     const work: Array<{ name: string; state: TableState; files: Array<Promise<DataFile[]>> }> = [];
     for (const [name, state] of this.#tables) {
@@ -183,6 +184,7 @@ export class LakeWriter {
       if (this.#commitFailure !== undefined) throw this.#commitFailure;
       const report: CommitReport = { lsn, rows: {}, snapshots: {}, durationMs: 0 };
       try {
+        await ready;
         for (const { name, state, files } of work) {
           const dataFiles = (await Promise.all(files)).flat();
           if (generation !== this.#generation) throw new Error('the commit was discarded');

@@ -14,10 +14,21 @@ import {
 import { failpoint } from '../lake/failpoints.ts';
 import { SCORE_BATCH_ROWS, type ScoringStage } from './scoring-stage.ts';
 
-/** Saves what must be restored with the lake state (the feature state) right before a commit. */
+/** What a checkpoint adds to a commit. */
+export interface CommitPreparation {
+  /** Extra snapshot summary entries per table. */
+  summary: Record<string, Record<string, string>>;
+  /** Settles when what the summary names is durable; the catalog commit waits for it. */
+  ready?: Promise<unknown>;
+}
+
+/** Saves what must be restored with the lake state (the feature state) at each commit. */
 export interface CommitCheckpoint {
-  /** Extra snapshot summary entries per table for the coming commit. */
-  beforeCommit(writer: LakeWriter): Promise<Record<string, Record<string, string>>>;
+  /**
+   * Called as a commit starts, at the exact boundary it commits; must
+   * capture its state before returning (the stream goes on right after).
+   */
+  beforeCommit(writer: LakeWriter): CommitPreparation;
   /** The commit is durable: older checkpoints can go. */
   afterCommit(): Promise<void>;
   /**
@@ -272,9 +283,9 @@ export class StreamRunner {
   async #commitAndAcknowledge(options: { wait: boolean } = { wait: false }): Promise<void> {
     if (this.#writer.freshRows > 0) {
       await this.#landing;
-      const extraSummary = (await this.#checkpoint?.beforeCommit(this.#writer)) ?? {};
+      const prepared = this.#checkpoint?.beforeCommit(this.#writer) ?? { summary: {} };
       const lsn = this.#lastCompleteLsn;
-      const commit = this.#writer.commit(lsn, this.#lastCommitTimeMicros, extraSummary);
+      const commit = this.#writer.commit(lsn, this.#lastCommitTimeMicros, prepared.summary, prepared.ready);
       this.#oldestUncommittedMs = undefined;
       this.#landing = commit.then(async (report) => {
         this.#events.onCommit?.(report);

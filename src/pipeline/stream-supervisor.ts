@@ -87,7 +87,9 @@ export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: Sc
           },
           { threshold: settings.alertThreshold },
         );
-        const features = extractor ? new FeatureCheckpoints({ storage: deps.lake.storage, extractor }) : undefined;
+        const features = extractor
+          ? new FeatureCheckpoints({ storage: deps.lake.storage, extractor, encode: (image) => encoder.encodeFeatureState(image) })
+          : undefined;
         const registry = deps.scoring?.registry;
         runner = new StreamRunner(
           {
@@ -95,7 +97,7 @@ export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: Sc
             writer,
             scoring,
             checkpoint: {
-              beforeCommit: async (lakeWriter) => (await features?.beforeCommit(lakeWriter)) ?? {},
+              beforeCommit: (lakeWriter) => features?.beforeCommit(lakeWriter) ?? { summary: {} },
               afterCommit: async () => {
                 await features?.afterCommit();
               },

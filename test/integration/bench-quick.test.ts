@@ -18,6 +18,7 @@ describe('npm run bench -- --quick', () => {
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('backlog drain, end to end (rows/s)');
     expect(stdout).toContain('score latency p50 / p99 (ms)');
+    expect(stdout).toContain('invoice by id, lake p50 / p99 (ms)');
 
     const directory = `${ROOT}bench/results/`;
     const candidates = (await readdir(directory)).filter((name) => name.startsWith('quick-') && name.endsWith('.json'));
@@ -31,6 +32,9 @@ describe('npm run bench -- --quick', () => {
     }
     expect(result.steady.timeline.length).toBeGreaterThan(2);
     for (const key of ['batch1RowsPerSecond', 'batch25RowsPerSecond', 'batch1024RowsPerSecond']) expect(result.scoring[key], key).toBeGreaterThan(0);
+    for (const key of ['secondsToLake', 'peakRssMb', 'streamBytes']) expect(result.huge[key], key).toBeGreaterThan(0);
+    expect(result.huge.spillBytes).toBeGreaterThanOrEqual(0);
+    for (const key of ['groupByLakeMs', 'groupByPgMs', 'groupBySpeedup', 'lookupLakeP50Ms', 'lookupPgP50Ms', 'lookupLakeFilesMax']) expect(result.queries[key], key).toBeGreaterThan(0);
     const svg = await readFile(directory + fresh[0]!.replace(/\.json$/, '.svg'), 'utf8');
     expect(svg).toContain('<svg');
     expect(svg.match(/<rect /g)!.length).toBeGreaterThan(3);

@@ -11,6 +11,9 @@ import { WorkerEncoder, inlineEncoder, type BatchEncoder } from '../../src/lake/
 import { ColumnBuffer } from '../../src/lake/batch/column-buffer.ts';
 import { snapshotFiles } from '../../src/query/snapshot-files.ts';
 import type { RowValues } from '../../src/lake/tables/table-definition.ts';
+import { FeatureExtractor } from '../../src/scoring/features/feature-extractor.ts';
+import { featureStateImage, serializeFeatureState } from '../../src/scoring/features/feature-checkpoint.ts';
+import { generateLabelledInvoices } from '../../src/scoring/training/labelled-invoices.ts';
 
 const JAN_2026 = 1_767_225_600_000_000n;
 const DAY = 86_400_000_000n;
@@ -150,5 +153,17 @@ describe('the pipelined lake writer', () => {
     const table = new LakeTable({ storage, catalog }, { namespace: 'older', definition: older });
     await expect(table.load()).rejects.toThrow(/has columns \[.*\], this version writes/);
     await expect(invoices!.load()).resolves.toBeDefined();
+  });
+
+  it('encodes a feature checkpoint on the worker from a copy taken at the boundary, unaffected by later invoices', async () => {
+    const invoices = Array.from(generateLabelledInvoices({ seed: 5, count: 4000, customers: 300, months: 2, now: new Date('2026-11-01T00:00:00Z') }), (row) => row.invoice);
+    const extractor = new FeatureExtractor();
+    extractor.extractBatch(invoices.slice(0, 3000));
+    const atBoundary = serializeFeatureState(extractor);
+    const image = featureStateImage(extractor.state, { copy: true });
+    extractor.extractBatch(invoices.slice(3000));
+    const encoded = await encoder.encodeFeatureState(image);
+    expect(Buffer.from(encoded).equals(Buffer.from(atBoundary))).toBe(true);
+    expect(Buffer.from(serializeFeatureState(extractor)).equals(Buffer.from(atBoundary))).toBe(false);
   });
 });

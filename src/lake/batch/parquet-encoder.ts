@@ -2,9 +2,10 @@ import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../../runtime/ts-worker.ts';
 import { transferablesOf, type ColumnBatch } from './column-batch.ts';
 import { encodeBatch, type EncodedPartition } from './batch-encoding.ts';
+import { featureImageTransferables, type FeatureStateImage } from '../../scoring/features/feature-checkpoint.ts';
 
-export type EncodeRequest = { id: number; batch: ColumnBatch };
-export type EncodeResponse = { id: number; encoded: EncodedPartition[] } | { id: number; error: string };
+export type EncodeRequest = { id: number; batch: ColumnBatch } | { id: number; featureState: FeatureStateImage };
+export type EncodeResponse = { id: number; encoded: EncodedPartition[] } | { id: number; bytes: Uint8Array } | { id: number; error: string };
 
 /** Turns column batches into Parquet files' bytes and metrics. */
 export interface BatchEncoder {
@@ -22,8 +23,8 @@ export const inlineEncoder: BatchEncoder = {
 
 /**
  * Encodes on a worker thread, so Arrow conversion and Parquet compression
- * (most of a lake commit's CPU time) do not stall decoding and scoring on
- * the stream's thread. The batch's typed arrays are transferred, not copied;
+ * (most of a lake commit's CPU time) and feature checkpoints do not stall
+ * decoding and scoring on the stream's thread. The batch's typed arrays are transferred, not copied;
  * the buffer that gave them away starts over with new ones.
  *
  * The worker is started on first use, keeps the process alive only while a
@@ -33,15 +34,28 @@ export const inlineEncoder: BatchEncoder = {
 export class WorkerEncoder implements BatchEncoder {
   #worker: Worker | undefined;
   #nextId = 0;
-  readonly #inFlight = new Map<number, { resolve(encoded: EncodedPartition[]): void; reject(error: Error): void }>();
+  readonly #inFlight = new Map<number, { resolve(response: EncodeResponse): void; reject(error: Error): void }>();
 
-  encode(batch: ColumnBatch): Promise<EncodedPartition[]> {
+  async encode(batch: ColumnBatch): Promise<EncodedPartition[]> {
+    const response = await this.#request((id) => ({ id, batch }), transferablesOf(batch));
+    if (!('encoded' in response)) throw new Error('the encoder answered a batch with something else');
+    return response.encoded;
+  }
+
+  /** A feature state checkpoint (see feature-checkpoint.ts), encoded off the stream's thread. */
+  async encodeFeatureState(image: FeatureStateImage): Promise<Uint8Array> {
+    const response = await this.#request((id) => ({ id, featureState: image }), featureImageTransferables(image));
+    if (!('bytes' in response)) throw new Error('the encoder answered a feature state with something else');
+    return response.bytes;
+  }
+
+  #request(build: (id: number) => EncodeRequest, transfer: ArrayBuffer[]): Promise<EncodeResponse> {
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#inFlight.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, batch } satisfies EncodeRequest, transferablesOf(batch));
+      worker.postMessage(build(id), transfer);
     });
   }
 
@@ -60,8 +74,8 @@ export class WorkerEncoder implements BatchEncoder {
       if (!waiting) return;
       this.#inFlight.delete(response.id);
       if (this.#inFlight.size === 0) worker.unref();
-      if ('error' in response) waiting.reject(new Error(`Parquet encoding failed: ${response.error}`));
-      else waiting.resolve(response.encoded);
+      if ('error' in response) waiting.reject(new Error(`encoding failed: ${response.error}`));
+      else waiting.resolve(response);
     });
     const lost = (error: Error) => {
       if (this.#worker === worker) this.#worker = undefined;

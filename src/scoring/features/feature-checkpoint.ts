@@ -58,20 +58,63 @@ export function serializeFeatureState(extractor: FeatureExtractor): Uint8Array {
 
 /** Encodes a feature state (see the format above). */
 export function encodeFeatureState(state: FeatureState): Uint8Array {
+  return encodeFeatureImage(featureStateImage(state, { copy: false }));
+}
+
+/**
+ * What a checkpoint holds, as plain numbers and arrays: a copy taken at a
+ * commit boundary (a few memcpys) can be encoded on another thread while
+ * the live state moves on.
+ */
+export interface FeatureStateImage {
+  maxCustomers: number;
+  newestMicros: number;
+  evictedCustomers: number;
+  pairBitsLog2: number;
+  pairProbes: number;
+  pairWords: Uint32Array;
+  /** The customer records (f64/u32/i32 views of one buffer), up to the last used one. */
+  records: ArrayBuffer;
+  live: Int32Array;
+}
+
+export function featureStateImage(state: FeatureState, options: { copy: boolean }): FeatureStateImage {
+  const t = state.customers;
+  const live = Int32Array.from(t.liveIndexes());
+  const usedBytes = live.length === 0 ? 0 : (live[live.length - 1]! + 1) * F64_STRIDE * 8;
+  return {
+    maxCustomers: state.maxCustomers,
+    newestMicros: state.newestMicros,
+    evictedCustomers: state.evictedCustomers,
+    pairBitsLog2: state.pairs.bitsLog2,
+    pairProbes: state.pairs.probes,
+    pairWords: options.copy ? state.pairs.words.slice() : state.pairs.words,
+    records: options.copy ? t.f64.buffer.slice(0, usedBytes) : t.f64.buffer,
+    live,
+  };
+}
+
+/** The transferable buffers of an image. */
+export function featureImageTransferables(image: FeatureStateImage): ArrayBuffer[] {
+  return [image.pairWords.buffer as ArrayBuffer, image.records, image.live.buffer as ArrayBuffer];
+}
+
+/** Encodes a feature state image (see the format above). */
+export function encodeFeatureImage(image: FeatureStateImage): Uint8Array {
   const w = new ByteWriter();
   for (let i = 0; i < 4; i++) w.u8(CHECKPOINT_MAGIC.charCodeAt(i));
   w.u16(CHECKPOINT_VERSION);
   w.u16(FEATURE_COUNT);
   w.u8(HOURS_IN_WINDOW);
   w.u8(DAYS_IN_WINDOW);
-  w.u32(state.maxCustomers);
-  w.u8(state.pairs.bitsLog2);
-  w.u8(state.pairs.probes);
-  w.f64(state.newestMicros);
-  w.f64(state.evictedCustomers);
-  writePairs(w, state.pairs.words);
-  const t = state.customers;
-  const live = t.liveIndexes();
+  w.u32(image.maxCustomers);
+  w.u8(image.pairBitsLog2);
+  w.u8(image.pairProbes);
+  w.f64(image.newestMicros);
+  w.f64(image.evictedCustomers);
+  writePairs(w, image.pairWords);
+  const t: RecordViews = { f64: new Float64Array(image.records), u32: new Uint32Array(image.records), i32: new Int32Array(image.records) };
+  const live = image.live;
   w.u32(live.length);
   for (const i of live) {
     const u = i * U32_STRIDE;
@@ -133,7 +176,10 @@ const RECORD_F64_FIELDS = [F_ISSUED, F_MEAN, F_M2, F_FIRST_MICROS] as const;
 /** The rings, in checkpoint order. */
 const RINGS = [HOUR_RING, DAY_RING, RECEIVED_RING] as const;
 
-function writeRing(w: ByteWriter, t: CustomerTable, index: number, ring: RingLayout): void {
+/** Typed views of customer records (a CustomerTable, or a copy of its records). */
+type RecordViews = Pick<CustomerTable, 'f64' | 'u32' | 'i32'>;
+
+function writeRing(w: ByteWriter, t: RecordViews, index: number, ring: RingLayout): void {
   const top = t.i32[index * U32_STRIDE + ring.newest] ?? EMPTY;
   w.i32(top);
   if (top === EMPTY) return;
