@@ -12,6 +12,7 @@ import { freePort } from '../../src/demo/embedded-database.ts';
 import { openLake } from '../../src/lake/open-lake.ts';
 import { currentSnapshot } from '../../src/lake/lake-table.ts';
 import { decodeManifest, decodeManifestList } from '../../src/lake/iceberg/manifest-reader.ts';
+import { parseTableMetadata } from '../../src/lake/iceberg/table-metadata-json.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/invoice-lake.js', import.meta.url));
 
@@ -138,8 +139,13 @@ async function rowFreshness(url: string, lakeDir: string): Promise<{ p50: number
   const lake = openLake({ lake: lakeDir, catalog: 'jdbc', catalogUrl: url, catalogName: 'invoice_lake', catalogSchema: 'invoice_lake_catalog', namespace: 'lake' });
   try {
     const { metadata } = await lake.table('invoices').load();
-    const snapshotTime = new Map(metadata.snapshots.map((snapshot) => [snapshot.snapshotId, snapshot.timestampMs]));
     const read = (uri: string) => lake.storage.read(lake.storage.relativePath(uri) ?? uri);
+    // The current metadata keeps only the newest snapshots; every older metadata file is still on disk.
+    const snapshotTime = new Map<bigint, number>();
+    for (const path of await lake.storage.list('invoices/metadata/')) {
+      if (!path.endsWith('.metadata.json')) continue;
+      for (const snapshot of parseTableMetadata((await lake.storage.read(path)).toString('utf8')).snapshots) snapshotTime.set(snapshot.snapshotId, snapshot.timestampMs);
+    }
     const files: Array<{ path: string; committedMs: number }> = [];
     for (const manifest of await decodeManifestList(await read(currentSnapshot(metadata)!.manifestList))) {
       const entries = await decodeManifest(await read(manifest.manifestPath), { addedSnapshotId: manifest.addedSnapshotId, sequenceNumber: manifest.sequenceNumber });
