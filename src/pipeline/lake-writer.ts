@@ -185,19 +185,23 @@ export class LakeWriter {
       const report: CommitReport = { lsn, rows: {}, snapshots: {}, durationMs: 0 };
       try {
         await ready;
-        for (const { name, state, files } of work) {
-          const dataFiles = (await Promise.all(files)).flat();
-          if (generation !== this.#generation) throw new Error('the commit was discarded');
-          const { result, table } = await state.table.append(state.loaded, dataFiles, {
-            [SOURCE_LSN_KEY]: formatLsn(lsn),
-            [SOURCE_COMMIT_TIME_KEY]: formatTimestamptz(commitTimeMicros),
-            ...extraSummary[name],
-          });
-          report.rows[name] = Number(dataFiles.reduce((sum, file) => sum + file.recordCount, 0n));
-          report.snapshots[name] = result.snapshotId;
-          state.loaded = table;
-          state.watermark = lsn;
-        }
+        const encoded = await Promise.all(work.map(async ({ files }) => (await Promise.all(files)).flat()));
+        if (generation !== this.#generation) throw new Error('the commit was discarded');
+        // Each table has its own watermark, so their catalog commits need no order: they run at once.
+        await Promise.all(
+          work.map(async ({ name, state }, i) => {
+            const dataFiles = encoded[i]!;
+            const { result, table } = await state.table.append(state.loaded, dataFiles, {
+              [SOURCE_LSN_KEY]: formatLsn(lsn),
+              [SOURCE_COMMIT_TIME_KEY]: formatTimestamptz(commitTimeMicros),
+              ...extraSummary[name],
+            });
+            report.rows[name] = Number(dataFiles.reduce((sum, file) => sum + file.recordCount, 0n));
+            report.snapshots[name] = result.snapshotId;
+            state.loaded = table;
+            state.watermark = lsn;
+          }),
+        );
       } catch (error) {
         if (generation === this.#generation) this.#commitFailure ??= error;
         throw error;

@@ -44,6 +44,9 @@ export interface CommitCheckpoint {
   idle?(): Promise<void>;
 }
 
+/** Commits that may be landing at once. */
+const MAX_COMMITS_IN_FLIGHT = 2;
+
 export interface StreamRunnerOptions {
   /** `schema.table` of the source invoices. */
   sourceTable: string;
@@ -85,8 +88,8 @@ export class StreamRunner {
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
-  /** The commit in flight (or the last one); it acknowledges its LSN when it lands. */
-  #landing: Promise<void> = Promise.resolve();
+  /** Commits in flight, oldest first; each acknowledges its LSN when it lands. */
+  #landings: Array<Promise<void>> = [];
   #failure: unknown;
 
   constructor(
@@ -282,20 +285,24 @@ export class StreamRunner {
    */
   async #commitAndAcknowledge(options: { wait: boolean } = { wait: false }): Promise<void> {
     if (this.#writer.freshRows > 0) {
-      await this.#landing;
+      // A second commit may start while the first lands; a third waits (bounds memory when the lake is slow).
+      while (this.#landings.length >= MAX_COMMITS_IN_FLIGHT) await this.#landings.shift();
       const prepared = this.#checkpoint?.beforeCommit(this.#writer) ?? { summary: {} };
       const lsn = this.#lastCompleteLsn;
       const commit = this.#writer.commit(lsn, this.#lastCommitTimeMicros, prepared.summary, prepared.ready);
       this.#oldestUncommittedMs = undefined;
-      this.#landing = commit.then(async (report) => {
+      const landing = commit.then(async (report) => {
         this.#events.onCommit?.(report);
         failpoint('before-acknowledge');
         this.#acknowledge(lsn);
         await this.#checkpoint?.afterCommit();
       });
-      this.#landing.catch((error: unknown) => this.#fail(error));
+      landing.catch((error: unknown) => this.#fail(error));
+      this.#landings.push(landing);
     }
-    if (options.wait || !this.#writer.committing) await this.#landing;
+    if (options.wait || !this.#writer.committing) {
+      while (this.#landings.length > 0) await this.#landings.shift();
+    }
     if (!this.#writer.committing && this.#writer.freshRows === 0) this.#acknowledge(this.#lastCompleteLsn);
   }
 

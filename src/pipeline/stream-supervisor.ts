@@ -60,6 +60,7 @@ export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: Sc
   // One encoder thread for the stream's life, across reconnects.
   const encoder = new WorkerEncoder();
   const done = (async () => {
+    await encoder.warmUp();
     const stopAtLsn = settings.once ? await walPositionNow(settings.databaseUrl) : undefined;
     if (stopAtLsn !== undefined) deps.logger.info({ stopAt: formatLsn(stopAtLsn) }, 'draining the slot up to the current WAL position');
     let failures = 0;

@@ -42,6 +42,15 @@ export class WorkerEncoder implements BatchEncoder {
     return response.encoded;
   }
 
+  /**
+   * Starts the thread and encodes one row, so the first real commit does not
+   * pay for loading the modules and compiling the WebAssembly (about a second).
+   */
+  async warmUp(): Promise<void> {
+    const table = { name: 'warm_up', columns: [{ fieldId: 1, name: 'id', type: { kind: 'long' as const }, doc: '' }] };
+    await this.encode({ table, columns: [{ kind: 'int64', values: new BigInt64Array([1n]), nulls: new Uint8Array(1) }], rowCount: 1 });
+  }
+
   /** A feature state checkpoint (see feature-checkpoint.ts), encoded off the stream's thread. */
   async encodeFeatureState(image: FeatureStateImage): Promise<Uint8Array> {
     const response = await this.#request((id) => ({ id, featureState: image }), featureImageTransferables(image));
