@@ -1,4 +1,5 @@
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { DataFile, IcebergSchema } from '../lake/iceberg/spec-types.ts';
 import type { Lake } from '../lake/open-lake.ts';
 import { createFilesView, createLakeViews, type LakeView } from './lake-views.ts';
 import { LakeError } from '../errors/lake-error.ts';
@@ -6,13 +7,15 @@ import type { Cell } from './result-format.ts';
 import type { FileFilter } from './file-filter.ts';
 import { pruneDataFiles, type PrunedFiles } from './file-pruning.ts';
 import { ManifestCache } from './manifest-cache.ts';
+import { createSourceViews } from './sources/source-views.ts';
+import type { SourceDefinition } from './sources/source-config.ts';
 
 export interface QueryResult {
   columns: string[];
   rows: Cell[][];
 }
 
-/** A DuckDB session where every lake table is a view of the same name. */
+/** A DuckDB session where every lake table, and every source given to open(), is a view of the same name. */
 export class LakeQuery {
   readonly views: LakeView[];
   readonly #lake: Lake;
@@ -28,15 +31,23 @@ export class LakeQuery {
     this.views = views;
   }
 
-  static async open(lake: Lake): Promise<LakeQuery> {
+  /** Opens a session; each of `options.sources` (see loadSources) becomes a view too, beside the lake tables. */
+  static async open(lake: Lake, options: { sources?: readonly SourceDefinition[] } = {}): Promise<LakeQuery> {
     const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
     const connection = await instance.connect();
-    // Month boundaries and timestamptz output in UTC, the lake's partitioning zone.
-    await connection.run("SET TimeZone = 'UTC'");
-    // Data files are immutable, so their Parquet footers can be cached for the session's life.
-    await connection.run('SET parquet_metadata_cache = true');
-    const views = await createLakeViews(connection, lake);
-    return new LakeQuery(lake, instance, connection, views);
+    try {
+      // Month boundaries and timestamptz output in UTC, the lake's partitioning zone.
+      await connection.run("SET TimeZone = 'UTC'");
+      // Data files are immutable, so their Parquet footers can be cached for the session's life.
+      await connection.run('SET parquet_metadata_cache = true');
+      const views = await createLakeViews(connection, lake);
+      await createSourceViews(connection, options.sources ?? [], views.map((view) => view.name));
+      return new LakeQuery(lake, instance, connection, views);
+    } catch (error) {
+      connection.closeSync();
+      instance.closeSync();
+      throw error;
+    }
   }
 
   /**
@@ -62,6 +73,37 @@ export class LakeQuery {
     } catch (error) {
       const message = (error as Error).message.split('\n')[0] ?? String(error);
       throw new LakeError('query', message, { cause: error, retryable: false });
+    }
+  }
+
+  /** Creates (or replaces) the view `name` over exactly these data files. */
+  async createView(name: string, schema: IcebergSchema, dataFiles: readonly DataFile[]): Promise<LakeView> {
+    return createFilesView(this.#connection, this.#lake.storage, { name, schema, dataFiles });
+  }
+
+  /** The result columns `sql` would return, without running it; a LakeError when DuckDB cannot prepare it. */
+  async describe(sql: string): Promise<Array<{ name: string; type: DuckDBType }>> {
+    try {
+      const prepared = await this.#connection.prepare(sql);
+      try {
+        return Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: prepared.columnType(i) }));
+      } finally {
+        prepared.destroySync();
+      }
+    } catch (error) {
+      throw new LakeError('query', (error as Error).message.split('\n')[0] ?? String(error), { cause: error, retryable: false });
+    }
+  }
+
+  /** Runs `sql` and hands each row to `visit` chunk by chunk, so a large result is never held whole. */
+  async readRows(sql: string, visit: (row: DuckDBValue[]) => void): Promise<void> {
+    try {
+      const result = await this.#connection.stream(sql);
+      for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+        for (const row of chunk.getRows()) visit(row);
+      }
+    } catch (error) {
+      throw new LakeError('query', (error as Error).message.split('\n')[0] ?? String(error), { cause: error, retryable: false });
     }
   }
 

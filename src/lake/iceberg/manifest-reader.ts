@@ -35,6 +35,12 @@ function int(r: AvroRecord, name: string, fallbackName?: string): number {
   return typeof v === 'number' && Number.isInteger(v) ? v : fail(name, v);
 }
 
+/** Counts that v1 manifest lists may omit (spec Appendix E); they are informational, so absent reads as 0. */
+function count(r: AvroRecord, name: string, fallbackName: string): number {
+  const v = r[name] ?? r[fallbackName];
+  return v === null || v === undefined ? 0 : int(r, name, fallbackName);
+}
+
 function str(r: AvroRecord, name: string): string {
   const v = r[name];
   return typeof v === 'string' ? v : fail(name, v);
@@ -71,12 +77,12 @@ export async function decodeManifestList(data: Uint8Array): Promise<ManifestFile
       minSequenceNumber: optLong(r, 'min_sequence_number') ?? 0n,
       addedSnapshotId: long(r, 'added_snapshot_id'),
       // Spec/Java/PyIceberg say added_files_count; Spark and Trino wrote added_data_files_count (same id 504).
-      addedFilesCount: int(r, 'added_files_count', 'added_data_files_count'),
-      existingFilesCount: int(r, 'existing_files_count', 'existing_data_files_count'),
-      deletedFilesCount: int(r, 'deleted_files_count', 'deleted_data_files_count'),
-      addedRowsCount: long(r, 'added_rows_count'),
-      existingRowsCount: long(r, 'existing_rows_count'),
-      deletedRowsCount: long(r, 'deleted_rows_count'),
+      addedFilesCount: count(r, 'added_files_count', 'added_data_files_count'),
+      existingFilesCount: count(r, 'existing_files_count', 'existing_data_files_count'),
+      deletedFilesCount: count(r, 'deleted_files_count', 'deleted_data_files_count'),
+      addedRowsCount: optLong(r, 'added_rows_count') ?? 0n,
+      existingRowsCount: optLong(r, 'existing_rows_count') ?? 0n,
+      deletedRowsCount: optLong(r, 'deleted_rows_count') ?? 0n,
       partitions: partitions.map((p): PartitionFieldSummary => {
         const summary: PartitionFieldSummary = { containsNull: p.contains_null === true };
         if (typeof p.contains_nan === 'boolean') summary.containsNan = p.contains_nan;
@@ -98,7 +104,17 @@ function partitionFieldNames(avroSchemaJson: string | undefined): string[] {
   return partition.fields.map((f) => f.name);
 }
 
-function dataFile(r: AvroRecord, partitionNames: string[]): DataFile {
+/** How `decodeManifest` treats partition values that are not ints (strings, longs, decimals of foreign tables). */
+export interface ManifestDecodeOptions {
+  /**
+   * Keep every partition tuple as decoded in `DataFile.partitionValues` and
+   * read non-int values as null in `partition`, instead of failing. For
+   * readers that only compare tuples (delete-file scoping), never for pruning.
+   */
+  keepPartitionValues?: boolean;
+}
+
+function dataFile(r: AvroRecord, partitionNames: string[], options: ManifestDecodeOptions): DataFile {
   const content = (r.content ?? 0) as number; // v1 manifests hold data files only
   if (content !== 0 && content !== 1 && content !== 2) fail('content', content);
   const format = str(r, 'file_format').toUpperCase(); // Java/PyIceberg read it case-insensitively
@@ -111,12 +127,14 @@ function dataFile(r: AvroRecord, partitionNames: string[]): DataFile {
     partition: partitionNames.map((name) => {
       const v = partition[name];
       if (v === null || v === undefined) return null;
+      if (typeof v === 'number' || options.keepPartitionValues) return typeof v === 'number' ? v : null;
       // DataFile.partition models int-valued results (month, day, bucket, identity on int/date).
-      return typeof v === 'number' ? v : fail(`partition field ${name} (only int-valued partitions are modelled)`, v);
+      return fail(`partition field ${name} (only int-valued partitions are modelled)`, v);
     }),
     recordCount: long(r, 'record_count'),
     fileSizeInBytes: long(r, 'file_size_in_bytes'),
   };
+  if (options.keepPartitionValues) file.partitionValues = partitionNames.map((name) => partition[name] ?? null);
   const columnSizes = avroMap(r, 'column_sizes', asLong);
   if (columnSizes) file.columnSizes = columnSizes;
   const valueCounts = avroMap(r, 'value_counts', asLong);
@@ -146,6 +164,7 @@ function dataFile(r: AvroRecord, partitionNames: string[]): DataFile {
 export async function decodeManifest(
   data: Uint8Array,
   inheritFrom?: Pick<ManifestFile, 'addedSnapshotId' | 'sequenceNumber'>,
+  options: ManifestDecodeOptions = {},
 ): Promise<ManifestEntry[]> {
   const { metadata, records } = await decodeAvroFile(data);
   const partitionNames = partitionFieldNames(metadata['avro.schema']);
@@ -169,7 +188,7 @@ export async function decodeManifest(
       snapshotId,
       sequenceNumber,
       fileSequenceNumber,
-      dataFile: dataFile(file as AvroRecord, partitionNames),
+      dataFile: dataFile(file as AvroRecord, partitionNames, options),
     };
   });
 }

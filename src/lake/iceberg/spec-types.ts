@@ -123,6 +123,8 @@ export interface DataFile {
   fileFormat: 'PARQUET';
   /** Partition tuple in spec field order; null = null partition value. */
   partition: Array<number | null>;
+  /** The tuple as decoded, any value type; only with `decodeManifest(..., { keepPartitionValues: true })`. */
+  partitionValues?: unknown[];
   recordCount: bigint;
   fileSizeInBytes: bigint;
   columnSizes?: Map<number, bigint>;

@@ -154,15 +154,23 @@ function currentSnapshotId(doc: Json): bigint | undefined {
 }
 
 /**
+ * `JSON.parse` that returns integers beyond 2^53 as bigints instead of
+ * rounding them (snapshot ids); also used by the foreign-table reader for v1 metadata.
+ */
+export function parseJsonExactIntegers(json: string): unknown {
+  const tag = `bigint-${randomUUID()}:`;
+  return JSON.parse(quoteBigIntegers(json, tag), (_key, value: unknown) =>
+    typeof value === 'string' && value.startsWith(tag) ? BigInt(value.slice(tag.length)) : value,
+  );
+}
+
+/**
  * Parse v2 table metadata JSON written by any engine (Java, Spark, Trino,
  * PyIceberg, ours). Unknown keys are ignored; schemas and partition specs are
  * kept verbatim so a later rewrite does not lose foreign column types.
  */
 export function parseTableMetadata(json: string): TableMetadata {
-  const tag = `bigint-${randomUUID()}:`;
-  const doc = JSON.parse(quoteBigIntegers(json, tag), (_key, value: unknown) =>
-    typeof value === 'string' && value.startsWith(tag) ? BigInt(value.slice(tag.length)) : value,
-  ) as Json;
+  const doc = parseJsonExactIntegers(json) as Json;
   const formatVersion = need(doc, 'format-version');
   if (formatVersion !== 2) throw new Error(`only format-version 2 tables are supported, got ${String(formatVersion)}`);
   const currentSchemaId = asNumber(need(doc, 'current-schema-id'), 'current-schema-id');
