@@ -2,10 +2,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { isLakeError, messageOf } from '../errors/lake-error.ts';
 import { redactSecrets } from '../config/redact.ts';
 import { createLogger } from '../log/logger.ts';
-import { BATCH_SETTINGS, LAKE_SETTINGS, SCORING_SETTINGS, SOURCE_SETTINGS, settingsFrom, withSettings } from './settings-flags.ts';
+import { BATCH_SETTINGS, JOB_SETTINGS, LAKE_SETTINGS, SCORING_SETTINGS, SOURCE_SETTINGS, settingsFrom, withSettings } from './settings-flags.ts';
 import { setupCommand } from './setup-command.ts';
 import { runCommand } from './run-command.ts';
 import { queryCommand } from './query-command.ts';
+import { invoiceCommand } from './invoice-command.ts';
+import { customerCommand } from './customer-command.ts';
 import { formatStatus, statusReport } from './status-command.ts';
 import { populateCommand } from './populate-command.ts';
 import { demoCommand } from './demo-command.ts';
@@ -41,7 +43,7 @@ withSettings(
     .command('run')
     .description('stream changes into the lake until SIGTERM/SIGINT')
     .option('--once', 'drain the slot up to the WAL position at start, commit, acknowledge and exit'),
-  [...SOURCE_SETTINGS, ...LAKE_SETTINGS, ...BATCH_SETTINGS, ...SCORING_SETTINGS, 'httpPort', 'logLevel'],
+  [...SOURCE_SETTINGS, ...LAKE_SETTINGS, ...BATCH_SETTINGS, ...SCORING_SETTINGS, ...JOB_SETTINGS, 'httpPort', 'logLevel'],
 ).action(async (options) => {
   const settings = settingsFrom(options);
   const totals = await runCommand({ logger: createLogger(settings.logLevel ?? 'info') }, settings, { once: Boolean(options.once) });
@@ -52,11 +54,33 @@ withSettings(
 withSettings(
   program
     .command('query')
-    .description('run DuckDB SQL where each lake table is a view of the same name')
+    .description('run DuckDB SQL where each lake table and each source (sources file, --source) is a view of the same name')
     .argument('<sql>', 'the SQL to run')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table')),
-  LAKE_SETTINGS.concat('databaseUrl' as never),
-).action(async (sql: string, options) => queryCommand(settingsFrom(options), sql, options.format as OutputFormat, (text) => process.stdout.write(text)));
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .option('--source <NAME=KIND:PATH>', 'also a view NAME over files (repeatable; KIND: csv, json, ndjson, parquet, text, iceberg); replaces a sources-file entry of that name', collect, []),
+  [...LAKE_SETTINGS, 'databaseUrl', 'sourcesFile'],
+).action(async (sql: string, options) =>
+  queryCommand(settingsFrom(options), sql, options.format as OutputFormat, (text) => process.stdout.write(text), options.source as string[], program.opts().verbose ? (line) => process.stderr.write(`${line}\n`) : undefined),
+);
+
+withSettings(
+  program
+    .command('invoice')
+    .description('one invoice by id from the lake, with its risk score and model (use case 1)')
+    .argument('<id>', 'invoice_id')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
+  [...LAKE_SETTINGS, 'databaseUrl'],
+).action(async (id: string, options) => invoiceCommand(settingsFrom(options), id, options.format, (text) => process.stdout.write(text)));
+
+withSettings(
+  program
+    .command('customer')
+    .description("a customer's invoices sent and received per UTC month over the last N months (use case 2)")
+    .argument('<id>', 'customer id (issuer_id / receiver_id)')
+    .option('--months <n>', 'the current UTC month and the N-1 before it', positiveInteger, 3)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
+  [...LAKE_SETTINGS, 'databaseUrl'],
+).action(async (id: string, options) => customerCommand(settingsFrom(options), id, { months: options.months, format: options.format }, (text) => process.stdout.write(text)));
 
 withSettings(
   program.command('status').description('slot lag, last lake commit and its LSN, row counts').option('--json', 'print JSON'),
@@ -87,8 +111,13 @@ withSettings(
     .option('--invoices <n>', 'demo invoices', positiveInteger, 200_000)
     .option('--rate <n>', 'live invoices per second', positiveInteger, 50)
     .option('--data-dir <path>', 'embedded PostgreSQL data and state', './.invoice-lake'),
-  [...LAKE_SETTINGS, ...BATCH_SETTINGS, ...SCORING_SETTINGS, 'databaseUrl', 'httpPort', 'logLevel'],
+  [...LAKE_SETTINGS, ...BATCH_SETTINGS, ...SCORING_SETTINGS, ...JOB_SETTINGS, 'databaseUrl', 'httpPort', 'logLevel'],
 ).action(async (options) => demoCommand(settingsFrom(options), options));
+
+/** Commander accumulator for a repeatable option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`expected a positive whole number, got ${value}`);

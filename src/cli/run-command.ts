@@ -10,6 +10,10 @@ import type { Logger } from '../log/logger.ts';
 import { lakeSettings } from './lake-settings.ts';
 import { openRiskScoring } from './risk-scoring.ts';
 import type { ScoringEvents } from '../pipeline/scoring-stage.ts';
+import { openJobs, startScheduler } from '../jobs/job-runtime.ts';
+import type { JobScheduler, SchedulerEvents } from '../jobs/job-scheduler.ts';
+import { resolve } from 'node:path';
+import { loadSources } from '../query/sources/source-config.ts';
 
 export interface RunOptions {
   once: boolean;
@@ -20,6 +24,7 @@ export interface RunOptions {
   handleSignals?: boolean;
   /** Resolving it stops the stream gracefully. */
   stop?: Promise<void>;
+  jobEvents?: SchedulerEvents;
 }
 
 export interface RunTotals {
@@ -69,6 +74,17 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
     await lake.close();
     throw error;
   });
+  const jobs = await loadSources(settings)
+    .then((sources) => openJobs({ lake, logger: deps.logger }, { directory: resolve(settings.jobsDir ?? './jobs'), sources }))
+    .catch(async (error: unknown) => {
+    server?.close();
+    await risk.close();
+    await lake.close();
+    throw error;
+  });
+  const schedulerOptions = { concurrency: settings.jobsConcurrency ?? 1, minIntervalMs: settings.jobsMinIntervalMs ?? 5000 };
+  // In batch mode the on-commit jobs run once after the drain instead.
+  const scheduler: JobScheduler | undefined = options.once || jobs.set.jobs.length === 0 ? undefined : startScheduler(jobs, deps.logger, schedulerOptions, options.jobEvents);
   const handle = superviseStream(
     { lake, logger: deps.logger, scoring: risk.scoring },
     {
@@ -95,6 +111,7 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
         }
         deps.logger.info({ lsn: formatLsn(report.lsn), rows: report.rows, commitMs: report.durationMs }, 'lake commit');
         options.hooks?.onCommit?.(report);
+        scheduler?.notifyCommit(Object.keys(report.rows));
       },
       onQuarantine(reason) {
         metrics.quarantined.inc();
@@ -125,9 +142,15 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
   }
   try {
     await handle.done;
+    if (options.once && jobs.set.jobs.some((job) => job.schedule.kind === 'on-commit')) {
+      const catchUp = startScheduler({ ...jobs, set: { ...jobs.set, jobs: jobs.set.jobs.filter((job) => job.schedule.kind === 'on-commit') } }, deps.logger, { ...schedulerOptions, minIntervalMs: 0 }, options.jobEvents);
+      await catchUp.idle();
+      await catchUp.stop();
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await scheduler?.stop();
     server?.close();
     await risk.close();
     await lake.close();

@@ -29,3 +29,4 @@ export const LAKE_SETTINGS = ['lake', 'catalog', 'catalogUrl', 'catalogName', 'c
 export const SOURCE_SETTINGS = ['databaseUrl', 'sourceTable', 'slotName', 'publicationName'] as const satisfies readonly SettingName[];
 export const SCORING_SETTINGS = ['modelsDir', 'unscored', 'alertThreshold', 'alertChannel', 'alertWebhookUrl'] as const satisfies readonly SettingName[];
 export const BATCH_SETTINGS = ['batchMaxRows', 'batchMaxBytes', 'batchMaxDelayMs'] as const satisfies readonly SettingName[];
+export const JOB_SETTINGS = ['jobsDir', 'jobsConcurrency', 'jobsMinIntervalMs', 'sourcesFile'] as const satisfies readonly SettingName[];

@@ -170,6 +170,34 @@ export const SETTINGS = {
     default: './models',
     parse: text,
   },
+  jobsDir: {
+    env: 'JOBS_DIR',
+    flag: 'jobs',
+    description: 'Directory of SQL jobs (<name>.sql) the daemon runs over the lake.',
+    default: './jobs',
+    parse: text,
+  },
+  jobsConcurrency: {
+    env: 'JOBS_CONCURRENCY',
+    flag: 'jobs-concurrency',
+    description: 'Jobs that may run at the same time (each in its own DuckDB session, beside the stream).',
+    default: '1',
+    parse: integer(1, 16),
+  },
+  jobsMinIntervalMs: {
+    env: 'JOBS_MIN_INTERVAL_MS',
+    flag: 'jobs-min-interval-ms',
+    description: 'Shortest time between two runs of one on-commit job; commits landing meanwhile go into the next run.',
+    default: '5000',
+    parse: integer(0, 86_400_000),
+  },
+  sourcesFile: {
+    env: 'SOURCES_FILE',
+    flag: 'sources-file',
+    // No default value on purpose: the fallback file is optional, an explicitly named one must exist.
+    description: 'YAML or JSON file of sources (files as views in query and jobs). Default: ./sources.yaml when it exists.',
+    parse: text,
+  },
   unscored: {
     env: 'RISK_UNSCORED',
     flag: 'unscored',

@@ -7,7 +7,7 @@ import { ManifestEntryStatus } from './iceberg/spec-types.ts';
 import { encodeManifest, encodeManifestList, summarizePartitions } from './iceberg/manifest-writer.ts';
 import { decodeManifest, decodeManifestList } from './iceberg/manifest-reader.ts';
 import { parseTableMetadata, serializeTableMetadata } from './iceberg/table-metadata-json.ts';
-import { newTableMetadata, snapshotSummary, withAppendedSnapshot } from './iceberg/table-metadata-builder.ts';
+import { newTableMetadata, snapshotSummary, withAppendedSnapshot, type RemovedFiles } from './iceberg/table-metadata-builder.ts';
 import type { TableDefinition } from './tables/table-definition.ts';
 import { icebergSchemaOf, partitionSpecOf } from './tables/table-definition.ts';
 import { LakeError } from '../errors/lake-error.ts';
@@ -117,6 +117,30 @@ export class LakeTable {
    * the table is reloaded and the same manifest is appended to the new state.
    */
   async append(base: LoadedTable, files: DataFile[], properties: Record<string, string>): Promise<{ result: AppendResult; table: LoadedTable }> {
+    return this.#commitFiles(base, files, properties, undefined);
+  }
+
+  /**
+   * Commits the data files as one `overwrite` snapshot that also removes every
+   * live data file for which `remove` is true (all of them for a full
+   * replace, those of the replaced partitions otherwise). Readers of the new
+   * snapshot see the new files and none of the removed ones, atomically.
+   */
+  async overwrite(
+    base: LoadedTable,
+    files: DataFile[],
+    remove: (file: DataFile) => boolean,
+    properties: Record<string, string>,
+  ): Promise<{ result: AppendResult; table: LoadedTable }> {
+    return this.#commitFiles(base, files, properties, remove);
+  }
+
+  async #commitFiles(
+    base: LoadedTable,
+    files: DataFile[],
+    properties: Record<string, string>,
+    remove: ((file: DataFile) => boolean) | undefined,
+  ): Promise<{ result: AppendResult; table: LoadedTable }> {
     const snapshotId = newSnapshotId();
     const spec = partitionSpecOf(this.definition);
     const entries: ManifestEntry[] = files.map((dataFile) => ({
@@ -133,7 +157,10 @@ export class LakeTable {
     for (let attempt = 1; ; attempt++) {
       const sequenceNumber = current.metadata.lastSequenceNumber + 1n;
       const manifest = dataManifestFile(written, { spec, snapshotId, sequenceNumber, entries });
-      let manifests = [manifest, ...(await this.#liveManifests(current.metadata))];
+      let previous = await this.#liveManifests(current.metadata);
+      let removed: RemovedFiles | undefined;
+      if (remove) ({ manifests: previous, removed } = await this.#removeFiles(previous, remove, snapshotId, sequenceNumber));
+      let manifests = [manifest, ...previous];
       if (manifests.length > this.#manifestMergeCount) manifests = [manifest, ...(await this.#merge(manifests.slice(1), snapshotId, sequenceNumber))];
       const parentSnapshotId = current.metadata.currentSnapshotId;
       const listPath = `${this.definition.name}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
@@ -148,6 +175,7 @@ export class LakeTable {
           changedPartitions: new Set(files.map((file) => JSON.stringify(file.partition))).size,
         },
         properties,
+        removed,
       );
       const next = withAppendedSnapshot(current.metadata, {
         snapshotId,
@@ -171,6 +199,45 @@ export class LakeTable {
       }
       current = await this.load();
     }
+  }
+
+  /**
+   * Marks the live data files `remove` selects as DELETED by this snapshot:
+   * a manifest holding any of them is rewritten (the rest of its entries
+   * become EXISTING with their sequence numbers); other manifests are kept.
+   */
+  async #removeFiles(
+    manifests: ManifestFile[],
+    remove: (file: DataFile) => boolean,
+    snapshotId: bigint,
+    sequenceNumber: bigint,
+  ): Promise<{ manifests: ManifestFile[]; removed: RemovedFiles }> {
+    const spec = partitionSpecOf(this.definition);
+    const removed = { dataFiles: 0, records: 0n, filesSize: 0n };
+    const kept: ManifestFile[] = [];
+    for (const source of manifests) {
+      if (source.content !== 0) {
+        kept.push(source);
+        continue;
+      }
+      const live = (await decodeManifest(await this.#readUri(source.manifestPath), source)).filter((entry) => entry.status !== ManifestEntryStatus.Deleted);
+      const gone = live.filter((entry) => remove(entry.dataFile));
+      if (gone.length === 0) {
+        kept.push(source);
+        continue;
+      }
+      for (const entry of gone) {
+        removed.dataFiles++;
+        removed.records += entry.dataFile.recordCount;
+        removed.filesSize += entry.dataFile.fileSizeInBytes;
+      }
+      const entries: ManifestEntry[] = live.map((entry) =>
+        gone.includes(entry) ? { ...entry, status: ManifestEntryStatus.Deleted, snapshotId } : { ...entry, status: ManifestEntryStatus.Existing },
+      );
+      if (source.partitionSpecId !== spec['spec-id']) throw new LakeError('internal', `cannot rewrite a manifest of partition spec ${source.partitionSpecId}`);
+      kept.push(dataManifestFile(await this.#writeManifest(entries), { spec, snapshotId, sequenceNumber, entries }));
+    }
+    return { manifests: kept, removed };
   }
 
   /**
@@ -246,6 +313,7 @@ function dataManifestFile(
   const rows = (list: ManifestEntry[]) => list.reduce((sum, entry) => sum + entry.dataFile.recordCount, 0n);
   const added = count(ManifestEntryStatus.Added);
   const existing = count(ManifestEntryStatus.Existing);
+  const deleted = count(ManifestEntryStatus.Deleted);
   const minSequenceNumber = entries.reduce((min, entry) => {
     const data = entry.sequenceNumber ?? sequenceNumber;
     return data < min ? data : min;
@@ -260,10 +328,10 @@ function dataManifestFile(
     addedSnapshotId: snapshotId,
     addedFilesCount: added.length,
     existingFilesCount: existing.length,
-    deletedFilesCount: 0,
+    deletedFilesCount: deleted.length,
     addedRowsCount: rows(added),
     existingRowsCount: rows(existing),
-    deletedRowsCount: 0n,
+    deletedRowsCount: rows(deleted),
     partitions: summarizePartitions(spec, entries),
   };
 }

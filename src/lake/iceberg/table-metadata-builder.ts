@@ -142,6 +142,9 @@ export interface AddedFiles {
   changedPartitions: number | bigint;
 }
 
+/** Counts an overwrite removes. */
+export type RemovedFiles = Omit<AddedFiles, 'changedPartitions'>;
+
 const ADDED_TOTALS = [
   ['total-data-files', 'dataFiles'],
   ['total-records', 'records'],
@@ -166,24 +169,31 @@ export function snapshotSummary(
   previous: SnapshotSummary | undefined,
   added: AddedFiles,
   extra: Record<string, string> = {},
+  removed?: RemovedFiles,
 ): SnapshotSummary {
-  const summary: SnapshotSummary = { operation: 'append' };
+  // An `overwrite` both adds and removes files (Java's OVERWRITE); totals go down by what it removed.
+  const summary: SnapshotSummary = { operation: removed ? 'overwrite' : 'append' };
   const standard: Record<string, string> = {
     'added-data-files': String(added.dataFiles),
     'added-records': String(added.records),
     'added-files-size': String(added.filesSize),
     'changed-partition-count': String(added.changedPartitions),
   };
+  if (removed) {
+    standard['deleted-data-files'] = String(removed.dataFiles);
+    standard['deleted-records'] = String(removed.records);
+    standard['removed-files-size'] = String(removed.filesSize);
+  }
   for (const [key, field] of ADDED_TOTALS) {
     const before = previous === undefined ? 0n : previousTotal(previous, key);
-    if (before !== undefined) standard[key] = String(before + BigInt(added[field]));
+    if (before !== undefined) standard[key] = String(before + BigInt(added[field]) - BigInt(removed?.[field] ?? 0));
   }
   for (const key of UNCHANGED_TOTALS) {
     const before = previous === undefined ? 0n : previousTotal(previous, key);
     if (before !== undefined) standard[key] = String(before);
   }
   for (const [key, value] of Object.entries(extra)) {
-    if (key === 'operation' || key in standard || key.startsWith('added-') || key.startsWith('total-')) {
+    if (key === 'operation' || key in standard || /^(added|deleted|removed|total)-/.test(key)) {
       throw new Error(`summary key ${key} is computed by the writer`);
     }
     summary[key] = value;

@@ -1,0 +1,158 @@
+import type { Logger } from '../log/logger.ts';
+import { nextRunDelayMs } from './job-definition.ts';
+import { runJobOnce, type JobRunContext, type LoadedJob } from './job-runner.ts';
+import type { JobRunRecord } from './job-runs.ts';
+import type { JobHistory } from './job-history.ts';
+
+export interface SchedulerOptions {
+  concurrency: number;
+  /** Shortest time between two runs of one on-commit job. */
+  minIntervalMs: number;
+}
+
+export interface SchedulerEvents {
+  onRun?(record: JobRunRecord): void;
+}
+
+type Trigger = JobRunRecord['trigger'];
+
+/** Retries after a failure: 2 s, 4 s, 8 s, 16 s; then the job waits for its next trigger. */
+const MAX_ATTEMPTS = 5;
+const FIRST_RETRY_MS = 2000;
+
+/**
+ * Runs the jobs beside the stream: scheduled ones on their interval or cron
+ * expression, on-commit ones after lake commits of their input. A job never
+ * runs twice at once; triggers that arrive while it runs (or waits) coalesce
+ * into one more run. At most `concurrency` jobs run at a time, each in its
+ * own DuckDB session, and a failure is retried with backoff and recorded —
+ * it never reaches the stream.
+ */
+export class JobScheduler {
+  readonly #jobs: Map<string, LoadedJob>;
+  readonly #context: JobRunContext;
+  readonly #history: JobHistory;
+  readonly #logger: Logger;
+  readonly #options: SchedulerOptions;
+  readonly #events: SchedulerEvents;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #waiting: Array<{ job: LoadedJob; trigger: Trigger; attempt: number }> = [];
+  readonly #queuedOrRunning = new Set<string>();
+  readonly #again = new Map<string, Trigger>();
+  readonly #lastStarted = new Map<string, number>();
+  readonly #running = new Set<Promise<void>>();
+  #stopped = false;
+
+  constructor(
+    deps: { jobs: LoadedJob[]; context: JobRunContext; history: JobHistory; logger: Logger; events?: SchedulerEvents },
+    options: SchedulerOptions,
+  ) {
+    this.#jobs = new Map(deps.jobs.map((job) => [job.name, job]));
+    this.#context = deps.context;
+    this.#history = deps.history;
+    this.#logger = deps.logger;
+    this.#events = deps.events ?? {};
+    this.#options = options;
+  }
+
+  /** Starts the timers; on-commit jobs run once now to catch up with commits made while the daemon was down. */
+  start(): void {
+    for (const job of this.#jobs.values()) {
+      if (job.schedule.kind === 'on-commit') this.trigger(job.name, 'on-commit');
+      else this.#scheduleNext(job);
+    }
+  }
+
+  /** Lake commits landed on these tables. */
+  notifyCommit(tables: Iterable<string>): void {
+    const changed = new Set(tables);
+    for (const job of this.#jobs.values()) {
+      if (job.schedule.kind === 'on-commit' && changed.has(job.schedule.table)) this.trigger(job.name, 'on-commit');
+    }
+  }
+
+  trigger(name: string, trigger: Trigger, attempt = 1): void {
+    const job = this.#jobs.get(name);
+    if (!job || this.#stopped) return;
+    if (this.#queuedOrRunning.has(name)) {
+      if (attempt === 1) this.#again.set(name, trigger);
+      return;
+    }
+    this.#queuedOrRunning.add(name);
+    this.#waiting.push({ job, trigger, attempt });
+    this.#pump();
+  }
+
+  /** Resolves when no job is waiting or running. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0 || this.#waiting.length > 0) await Promise.race([...this.#running, delay(50)]);
+  }
+
+  /** Stops triggering; waits for the runs in progress and records them. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#waiting.length = 0;
+    await Promise.allSettled([...this.#running]);
+    await this.#history.flush();
+  }
+
+  #pump(): void {
+    while (!this.#stopped && this.#running.size < this.#options.concurrency && this.#waiting.length > 0) {
+      const next = this.#waiting.shift()!;
+      const wait = next.job.schedule.kind === 'on-commit' ? (this.#lastStarted.get(next.job.name) ?? -Infinity) + this.#options.minIntervalMs - Date.now() : 0;
+      const running = (async () => {
+        if (wait > 0) await delay(wait);
+        if (this.#stopped) return;
+        await this.#run(next.job, next.trigger, next.attempt);
+      })().finally(() => {
+        this.#running.delete(running);
+        this.#queuedOrRunning.delete(next.job.name);
+        const again = this.#again.get(next.job.name);
+        this.#again.delete(next.job.name);
+        if (again) this.trigger(next.job.name, again);
+        this.#pump();
+      });
+      this.#running.add(running);
+    }
+  }
+
+  async #run(job: LoadedJob, trigger: Trigger, attempt: number): Promise<void> {
+    this.#lastStarted.set(job.name, Date.now());
+    const record = await runJobOnce(job, this.#context, { trigger, attempt });
+    this.#events.onRun?.(record);
+    if (record.status !== 'skipped') this.#history.record(record);
+    if (record.status === 'failed') {
+      const retry = attempt < MAX_ATTEMPTS;
+      const backoffMs = FIRST_RETRY_MS * 2 ** (attempt - 1);
+      this.#logger.warn({ job: job.name, attempt, err: record.error, ...(retry ? { retryInMs: backoffMs } : {}) }, retry ? 'job failed; retrying' : 'job failed; waiting for its next trigger');
+      if (retry) this.#after(backoffMs, () => this.trigger(job.name, 'retry', attempt + 1));
+    } else if (record.status === 'succeeded') {
+      this.#logger.info({ job: job.name, trigger, rowsIn: record.rowsIn ?? undefined, rowsOut: record.rowsOut, ms: record.durationMs }, 'job ran');
+    }
+  }
+
+  #scheduleNext(job: LoadedJob): void {
+    const wait = nextRunDelayMs(job.schedule, new Date());
+    if (wait === undefined) return;
+    this.#after(wait, () => {
+      this.trigger(job.name, 'schedule');
+      this.#scheduleNext(job);
+    });
+  }
+
+  #after(ms: number, action: () => void): void {
+    // Long timers are chained: setTimeout overflows past 2^31 ms.
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (!this.#stopped) action();
+    }, Math.min(ms, 2 ** 31 - 1));
+    timer.unref();
+    this.#timers.add(timer);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

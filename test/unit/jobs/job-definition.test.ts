@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { JobRejected, nextRunDelayMs, parseJobFile } from '../../../src/jobs/job-definition.ts';
+
+const RESERVED = ['invoices', 'risk_scores', 'job_runs'];
+const INPUTS = ['invoices', 'risk_scores'];
+const parse = (text: string, file = 'jobs/totals.sql') => parseJobFile(file, text, RESERVED, INPUTS);
+const rejection = (text: string, file?: string) => {
+  try {
+    parse(text, file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(JobRejected);
+    return (error as Error).message;
+  }
+  throw new Error('expected the job to be rejected');
+};
+
+describe('job files', () => {
+  it('reads the header and the SELECT', () => {
+    const job = parse('-- schedule: on-commit invoices\n-- output: totals\n-- mode: replace-partitions\n-- partition: month(month)\n-- description: per month\n-- a plain comment\nSELECT 1 AS x;\n');
+    expect(job).toMatchObject({ name: 'totals', output: 'totals', mode: 'replace-partitions', partitionColumn: 'month', description: 'per month', sql: 'SELECT 1 AS x' });
+    expect(job.schedule).toEqual({ kind: 'on-commit', table: 'invoices', text: 'on-commit invoices' });
+  });
+
+  it('accepts intervals and five-field cron expressions, in UTC', () => {
+    expect(parse('-- schedule: every 10m\n-- output: t\nSELECT 1').schedule).toMatchObject({ kind: 'every', everyMs: 600_000 });
+    const cron = parse('-- schedule: 0 3 * * *\n-- output: t\nSELECT 1').schedule;
+    expect(cron.kind).toBe('cron');
+    expect(nextRunDelayMs(cron, new Date('2026-01-01T02:59:00Z'))).toBe(60_000);
+    expect(parse('-- schedule: every 1h\n-- output: t\nSELECT 1').mode).toBe('append');
+  });
+
+  it.each([
+    ['-- schedule: every 10m\n-- output: t\n-- owner: me\nSELECT 1', 'unknown header key "owner"'],
+    ['-- schedule: every 10m\n-- schedule: every 5m\n-- output: t\nSELECT 1', 'appears twice'],
+    ['-- output: t\nSELECT 1', 'lacks "-- schedule'],
+    ['-- schedule: every 10m\nSELECT 1', 'lacks "-- output'],
+    ['-- schedule: every 2s\n-- output: t\nSELECT 1', 'shorter than 10s'],
+    ['-- schedule: hourly\n-- output: t\nSELECT 1', 'five-field cron'],
+    ['-- schedule: 61 * * * *\n-- output: t\nSELECT 1', 'not a valid cron expression'],
+    ['-- schedule: on-commit customers\n-- output: t\nSELECT 1', 'customers is not a lake table'],
+    ['-- schedule: every 10m\n-- output: invoices\nSELECT 1', 'invoice-lake writes itself'],
+    ['-- schedule: every 10m\n-- output: Bad-Name\nSELECT 1', 'lower-case SQL identifier'],
+    ['-- schedule: every 10m\n-- output: t\n-- mode: upsert\nSELECT 1', 'mode "upsert"'],
+    ['-- schedule: every 10m\n-- output: t\n-- mode: replace-partitions\nSELECT 1', 'needs a partition'],
+    ['-- schedule: every 10m\n-- output: t\n-- partition: day(x)\nSELECT 1', 'must be month('],
+    ['-- schedule: every 10m\n-- output: t\n', 'no SQL'],
+    ['-- schedule: every 10m\n-- output: t\nDELETE FROM invoices', 'one SELECT'],
+    ["-- schedule: every 10m\n-- output: t\nSELECT 1; DROP TABLE x", 'single statement'],
+  ])('rejects %j', (text, reason) => {
+    expect(rejection(text)).toContain(reason);
+  });
+
+  it('allows semicolons inside strings and names the file in every message', () => {
+    expect(parse("-- schedule: every 10m\n-- output: t\nSELECT 'a;b' AS s;").sql).toBe("SELECT 'a;b' AS s");
+    expect(rejection('-- output: t\nSELECT 1', 'jobs/My Job.sql')).toMatch(/^My Job\.sql: /);
+  });
+});
