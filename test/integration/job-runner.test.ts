@@ -1,0 +1,103 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLake, type Lake } from '../../src/lake/open-lake.ts';
+import { ColumnBuffer } from '../../src/lake/batch/column-buffer.ts';
+import { writeDataFiles } from '../../src/lake/batch/data-file-writer.ts';
+import { INVOICES_TABLE } from '../../src/lake/tables/lake-tables.ts';
+import { LakeQuery } from '../../src/query/lake-query.ts';
+import { loadJobs } from '../../src/jobs/job-loader.ts';
+import { runJobOnce, type LoadedJob } from '../../src/jobs/job-runner.ts';
+
+const JAN_2026 = 1_767_225_600_000_000n;
+const DAY = 86_400_000_000n;
+
+/**
+ * Jobs over a lake without PostgreSQL: an on-commit job sees each added row
+ * exactly once across runs, and replace-partitions rewrites only the months
+ * the new rows touched, as one overwrite snapshot.
+ */
+describe('the job runner', () => {
+  let root: string;
+  let lake: Lake;
+  let jobs: LoadedJob[];
+  const openSession = () => LakeQuery.open(lake);
+  let nextId = 1n;
+
+  async function commitInvoices(count: number, day: bigint): Promise<void> {
+    const table = lake.table('invoices');
+    const buffer = new ColumnBuffer(INVOICES_TABLE);
+    for (let i = 0; i < count; i++, nextId++) buffer.append([nextId, JAN_2026 + day * DAY, 1n + (nextId % 3n), 9n, 1000n + nextId, 0.5, 'm', nextId, JAN_2026 + day * DAY]);
+    await table.append(await table.load(), await writeDataFiles(table, buffer), {});
+  }
+
+  async function rows<T>(sql: string): Promise<T[]> {
+    const session = await openSession();
+    try {
+      const result = await session.run(sql);
+      return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]]))) as T[];
+    } finally {
+      session.close();
+    }
+  }
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'invoice-lake-jobs-'));
+    lake = openLake({ lake: join(root, 'lake'), catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake' });
+    for (const table of lake.streamTables) await table.ensureCreated();
+    const directory = join(root, 'jobs');
+    await mkdir(directory);
+    await writeFile(join(directory, 'seen_ids.sql'), '-- schedule: on-commit invoices\n-- output: seen_ids\nSELECT invoice_id FROM invoices_delta\n');
+    await writeFile(
+      join(directory, 'monthly.sql'),
+      `-- schedule: on-commit invoices
+-- output: monthly
+-- mode: replace-partitions
+-- partition: month(month)
+WITH touched AS (SELECT DISTINCT date_trunc('month', issue_date) AS month FROM invoices_delta)
+SELECT issuer_id, date_trunc('month', issue_date) AS month, count(*)::BIGINT AS invoices, sum(amount)::DECIMAL(18,2) AS amount
+  FROM invoices WHERE date_trunc('month', issue_date) IN (SELECT month FROM touched) GROUP BY ALL`,
+    );
+    await writeFile(join(directory, 'broken.sql'), '-- schedule: every 10m\n-- output: broken\nSELECT no_such_column FROM invoices\n');
+    await writeFile(join(directory, 'huge.sql'), '-- schedule: every 10m\n-- output: huge\nSELECT sum(invoice_id) AS s FROM invoices\n');
+    const loaded = await loadJobs(directory, lake, openSession);
+    jobs = loaded.jobs;
+    expect(loaded.rejected.map((error) => error.message)).toEqual([
+      expect.stringMatching(/^broken\.sql: DuckDB cannot prepare the SQL: .*no_such_column/),
+      expect.stringMatching(/^huge\.sql: column "s" has type HUGEINT.*cast it to BIGINT/),
+    ]);
+  });
+  afterAll(async () => {
+    await lake.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const run = (name: string) => runJobOnce(jobs.find((job) => job.name === name)!, { lake, openSession }, { trigger: 'manual', attempt: 1 });
+
+  it('processes each added row exactly once and skips when nothing is new', async () => {
+    await commitInvoices(30, 1n);
+    await commitInvoices(20, 40n);
+    const first = await run('seen_ids');
+    expect(first).toMatchObject({ status: 'succeeded', rowsIn: 50, rowsOut: 50 });
+    expect((await run('seen_ids')).status).toBe('skipped');
+    await commitInvoices(7, 41n);
+    expect(await run('seen_ids')).toMatchObject({ status: 'succeeded', rowsIn: 7, rowsOut: 7 });
+    const seen = await rows<{ n: number; d: number; max: number }>('SELECT count(*)::INTEGER AS n, count(DISTINCT invoice_id)::INTEGER AS d, max(invoice_id)::INTEGER AS max FROM seen_ids');
+    expect(seen).toEqual([{ n: 57, d: 57, max: 57 }]);
+  });
+
+  it('replaces only the partitions the new rows touched, matching a full recomputation', async () => {
+    expect((await run('monthly')).status).toBe('succeeded');
+    await commitInvoices(5, 45n); // February again: January's rows must stay as they are
+    const second = await run('monthly');
+    expect(second).toMatchObject({ status: 'succeeded', rowsIn: 5 });
+    const expected = await rows(
+      `SELECT issuer_id::INTEGER AS issuer, strftime(date_trunc('month', issue_date), '%Y-%m') AS month, count(*)::INTEGER AS invoices, sum(amount)::VARCHAR AS amount
+         FROM invoices GROUP BY ALL ORDER BY ALL`,
+    );
+    const actual = await rows(`SELECT issuer_id::INTEGER AS issuer, strftime(month, '%Y-%m') AS month, invoices::INTEGER AS invoices, amount::VARCHAR AS amount FROM monthly ORDER BY ALL`);
+    expect(actual).toEqual(expected);
+    expect(actual.length).toBe(6);
+  });
+});
