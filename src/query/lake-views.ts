@@ -3,6 +3,7 @@ import type { Lake } from '../lake/open-lake.ts';
 import type { DataFile, IcebergPrimitive, IcebergSchema } from '../lake/iceberg/spec-types.ts';
 import type { LakeStorage } from '../storage/lake-storage.ts';
 import { snapshotFiles } from './snapshot-files.ts';
+import { duckdbTypeOfIceberg } from './sources/iceberg-column-types.ts';
 
 export interface LakeView {
   name: string;
@@ -47,23 +48,9 @@ export async function createFilesView(
   return { name, dataFiles: dataFiles.length, records: dataFiles.reduce((sum, file) => sum + file.recordCount, 0n) };
 }
 
+/** DuckDB type of an Iceberg field type; VARCHAR for a type DuckDB has no column for. */
 export function duckdbType(type: IcebergPrimitive | string): string {
-  if (type.startsWith('decimal')) return type.replace('decimal', 'DECIMAL');
-  const known: Record<string, string> = {
-    boolean: 'BOOLEAN',
-    int: 'INTEGER',
-    long: 'BIGINT',
-    float: 'FLOAT',
-    double: 'DOUBLE',
-    date: 'DATE',
-    time: 'TIME',
-    timestamp: 'TIMESTAMP',
-    timestamptz: 'TIMESTAMPTZ',
-    string: 'VARCHAR',
-    uuid: 'UUID',
-    binary: 'BLOB',
-  };
-  return known[type] ?? 'VARCHAR';
+  return duckdbTypeOfIceberg(type) ?? 'VARCHAR';
 }
 
 export function schemaColumns(schema: IcebergSchema): string[] {
