@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchDatabase, insertInvoices } from '../bench-database.ts';
 import { ProcessSampler } from '../process-sampler.ts';
+import { CLI, benchCliEnv } from '../cli-env.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/invoice-lake.js', import.meta.url));
 const BARE = fileURLToPath(new URL('../bare-consumer.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 
@@ -28,7 +28,7 @@ export interface DrainResult {
 export async function backlogDrain(options: { invoices: number; customers: number; log: (line: string) => void }): Promise<DrainResult> {
   const db = await startBenchDatabase(options.customers);
   try {
-    const env = { ...process.env, DATABASE_URL: db.url, LAKE: await mkdtemp(join(tmpdir(), 'bench-lake-')), HTTP_PORT: '0', LOG_LEVEL: 'warn' };
+    const env = benchCliEnv({ DATABASE_URL: db.url, LAKE: await mkdtemp(join(tmpdir(), 'bench-lake-')) });
     await run([CLI, 'setup'], env);
     await db.client.query(`SELECT pg_create_logical_replication_slot('bench_bare', 'pgoutput')`);
     const recvlogical = spawnSync('pg_recvlogical', ['--version']).status === 0;

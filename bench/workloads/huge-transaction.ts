@@ -2,14 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { insertInvoices, startBenchDatabase } from '../bench-database.ts';
 import { ProcessSampler } from '../process-sampler.ts';
 import { openLake } from '../../src/lake/open-lake.ts';
 import { currentSnapshot } from '../../src/lake/lake-table.ts';
+import { CLI, benchCliEnv } from '../cli-env.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/invoice-lake.js', import.meta.url));
 
 export interface HugeTransactionResult {
   rows: number;
@@ -48,7 +47,7 @@ export async function hugeTransaction(options: {
   try {
     const workMem = await setWorkMem(db.client, options.logicalDecodingWorkMem);
     const lakeDir = await mkdtemp(join(tmpdir(), 'bench-lake-'));
-    const env = { ...process.env, DATABASE_URL: db.url, LAKE: lakeDir, HTTP_PORT: '0', LOG_LEVEL: 'warn' };
+    const env = benchCliEnv({ DATABASE_URL: db.url, LAKE: lakeDir });
     await run([CLI, 'setup'], env);
 
     const daemon = spawn(process.execPath, [CLI, 'run'], { env, stdio: ['ignore', 'ignore', 'pipe'] });

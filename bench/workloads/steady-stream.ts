@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startBenchDatabase } from '../bench-database.ts';
@@ -13,8 +12,8 @@ import { openLake } from '../../src/lake/open-lake.ts';
 import { currentSnapshot } from '../../src/lake/lake-table.ts';
 import { decodeManifest, decodeManifestList } from '../../src/lake/iceberg/manifest-reader.ts';
 import { parseTableMetadata } from '../../src/lake/iceberg/table-metadata-json.ts';
+import { CLI, benchCliEnv } from '../cli-env.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/invoice-lake.js', import.meta.url));
 
 export interface SteadyResult {
   targetRate: number;
@@ -40,7 +39,7 @@ export async function steadyStream(options: { rate: number; seconds: number; cus
   const db = await startBenchDatabase(options.customers);
   const port = await freePort();
   const lakeDir = await mkdtemp(join(tmpdir(), 'bench-lake-'));
-  const env = { ...process.env, DATABASE_URL: db.url, LAKE: lakeDir, HTTP_PORT: String(port), LOG_LEVEL: 'warn' };
+  const env = benchCliEnv({ DATABASE_URL: db.url, LAKE: lakeDir, HTTP_PORT: String(port) });
   try {
     await new Promise<void>((resolve, reject) => {
       const setup = spawn(process.execPath, [CLI, 'setup'], { env, stdio: 'ignore' });

@@ -12,6 +12,9 @@ import { runCommand } from './run-command.ts';
 import { queryCommand } from './query-command.ts';
 import { join } from 'node:path';
 import type { RiskAlert } from '../scoring/alerts/risk-alert.ts';
+import type { JobRunRecord } from '../jobs/job-runs.ts';
+import { messageOf } from '../errors/lake-error.ts';
+import { describeRun, runAllJobsOnce } from './jobs-command.ts';
 
 export interface DemoOptions {
   customers: number;
@@ -36,6 +39,28 @@ const EXAMPLES: Array<{ title: string; sql: string }> = [
     title: 'Totals per month',
     sql: `SELECT strftime(date_trunc('month', issue_date), '%Y-%m') AS month, count(*) AS invoices, sum(amount) AS total_amount
             FROM invoices GROUP BY 1 ORDER BY 1`,
+  },
+];
+
+/** One result of each shipped job (jobs/), shown when its output table was written. */
+const JOB_EXAMPLES: Array<{ output: string; title: string; sql: string }> = [
+  {
+    output: 'customer_monthly_totals',
+    title: 'customer_monthly_totals (job, on every commit): top senders this month',
+    sql: `SELECT customer_id, strftime(month, '%Y-%m') AS month, sent_count, sent_amount, received_count, received_amount
+            FROM customer_monthly_totals WHERE month = date_trunc('month', now()) ORDER BY sent_amount DESC, customer_id LIMIT 5`,
+  },
+  {
+    output: 'high_risk_daily',
+    title: 'high_risk_daily (job, every 10 minutes): the days with the most alerts',
+    sql: `SELECT strftime(day, '%Y-%m-%d') AS day, scored, alerts, alert_amount, round(p50_score, 4) AS p50, round(p99_score, 4) AS p99, scores_0_9_and_above
+            FROM high_risk_daily ORDER BY alerts DESC, day DESC LIMIT 5`,
+  },
+  {
+    output: 'invoices_enriched',
+    title: 'invoices_enriched (job, on every commit): latest invoices to customers whose notes say "payment delayed"',
+    sql: `SELECT invoice_id, amount, issuer_name, issuer_sector, receiver_name, receiver_region, over_receiver_credit_limit AS over_limit, round(risk_score, 4) AS risk_score
+            FROM invoices_enriched WHERE receiver_payment_delayed = 1 ORDER BY invoice_id DESC LIMIT 5`,
   },
 ];
 
@@ -73,7 +98,7 @@ export async function demoCommand(settings: Settings, options: DemoOptions): Pro
     process.once('SIGTERM', onSignal);
     try {
       const logger = createLogger(settings.logLevel === 'info' && !process.env.LOG_LEVEL ? 'warn' : (settings.logLevel ?? 'warn'));
-      await runCommand({ logger }, demoSettings, { once: false, handleSignals: false, hooks: live.hooks, scoringHooks: live.scoringHooks, stop });
+      await runCommand({ logger }, demoSettings, { once: false, handleSignals: false, hooks: live.hooks, scoringHooks: live.scoringHooks, jobEvents: live.jobEvents, stop });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -84,6 +109,7 @@ export async function demoCommand(settings: Settings, options: DemoOptions): Pro
       process.stdout.write(`\n${example.title}\n`);
       await queryCommand(demoSettings, example.sql, 'table', (text) => process.stdout.write(text));
     }
+    await showJobs(demoSettings, say);
     // The embedded database stops with the demo; the lake stays readable through its version-hint files.
     process.stdout.write(
       `\nThe lake is in ${settings.lake ?? './lake'}. Query it any time, no database needed:\n` +
@@ -91,6 +117,19 @@ export async function demoCommand(settings: Settings, options: DemoOptions): Pro
     );
   } finally {
     await database?.stop();
+  }
+}
+
+/** Runs each job once more (so a scheduled job has a result too), then prints one result of each shipped job. */
+async function showJobs(settings: Settings, say: (line: string) => void): Promise<void> {
+  say('\nrunning each job once more: the on-commit ones catch up, the scheduled ones run now');
+  const { records, outputs } = await runAllJobsOnce(settings);
+  for (const record of records) say(`  ${describeRun(record).trimEnd()}`);
+  const written = new Set(records.filter((record) => record.status !== 'failed').map((record) => outputs.get(record.job)));
+  for (const example of JOB_EXAMPLES.filter((candidate) => written.has(candidate.output))) {
+    process.stdout.write(`\n${example.title}\n`);
+    // A job that has never written (e.g. its input is still empty) has no table yet; that is not a demo failure.
+    await queryCommand(settings, example.sql, 'table', (text) => process.stdout.write(text)).catch((error: unknown) => say(`  (no result: ${messageOf(error)})`));
   }
 }
 
@@ -103,6 +142,8 @@ function liveLine() {
   let model = '-';
   let lastScore = '-';
   let alerts = 0;
+  let jobRuns = 0;
+  let lastJob = '';
   let windowStart = Date.now();
   let rate = 0;
   const timer = setInterval(() => {
@@ -110,9 +151,9 @@ function liveLine() {
     rate = windowRows / Math.max(seconds, 0.001);
     windowRows = 0;
     windowStart = Date.now();
-    const line = `lake +${rows} | ${rate.toFixed(0)} rows/s | commit ${lastCommit} | model ${model} | last score ${lastScore} | alerts ${alerts}`;
+    const line = `lake +${rows} | ${rate.toFixed(0)} rows/s | commit ${lastCommit} | model ${model} | last score ${lastScore} | alerts ${alerts} | job runs ${jobRuns}${lastJob}`;
     if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-    else process.stderr.write(`${JSON.stringify({ msg: 'progress', rows, rowsPerSecond: Math.round(rate), lastCommit, acknowledged, model, lastScore, alerts })}\n`);
+    else process.stderr.write(`${JSON.stringify({ msg: 'progress', rows, rowsPerSecond: Math.round(rate), lastCommit, acknowledged, model, lastScore, alerts, jobRuns })}\n`);
   }, tty ? 1000 : 5000);
   return {
     hooks: {
@@ -137,6 +178,14 @@ function liveLine() {
         if (label !== model && model !== '-') process.stderr.write(`${tty ? '\r\x1b[2K' : ''}model switched: ${model} -> ${label}\n`);
         model = label;
         lastScore = latest.score === null ? 'null' : latest.score.toFixed(3);
+      },
+    },
+    jobEvents: {
+      onRun(record: JobRunRecord) {
+        if (record.status === 'skipped') return;
+        jobRuns++;
+        lastJob = ` (${record.job}: ${record.status === 'failed' ? 'failed' : `+${record.rowsOut} rows, ${record.durationMs} ms`})`;
+        if (record.status === 'failed') process.stderr.write(`${tty ? '\r\x1b[2K' : ''}job ${record.job} failed: ${record.error}\n`);
       },
     },
     end() {

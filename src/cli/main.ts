@@ -12,6 +12,7 @@ import { formatStatus, statusReport } from './status-command.ts';
 import { populateCommand } from './populate-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { trainCommand } from './train-command.ts';
+import { jobsHistoryCommand, jobsListCommand, jobsRunCommand } from './jobs-command.ts';
 import type { OutputFormat } from '../query/result-format.ts';
 
 const program = new Command('invoice-lake')
@@ -81,6 +82,30 @@ withSettings(
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
   [...LAKE_SETTINGS, 'databaseUrl'],
 ).action(async (id: string, options) => customerCommand(settingsFrom(options), id, { months: options.months, format: options.format }, (text) => process.stdout.write(text)));
+
+const jobs = program.command('jobs').description('the SQL jobs in the jobs directory (see "Jobs" in the README)');
+const JOBS_COMMAND_SETTINGS = [...LAKE_SETTINGS, 'databaseUrl', 'jobsDir', 'sourcesFile'] as const;
+const jobsOutput = { write: (text: string) => process.stdout.write(text), warn: (text: string) => process.stderr.write(`${text}\n`) };
+const jobsFormat = () => new Option('--format <format>', 'output format').choices(['table', 'json']).default('table');
+
+withSettings(jobs.command('list').description('load and check every job file; exits 2 when one is rejected').addOption(jobsFormat()), JOBS_COMMAND_SETTINGS).action(
+  async (options) => jobsListCommand(settingsFrom(options), options.format, jobsOutput),
+);
+
+withSettings(
+  jobs.command('run').description('run one job now and record it in job_runs (an on-commit job processes what is new since its last run)').argument('<name>', 'job name (its file name without .sql)').addOption(jobsFormat()),
+  JOBS_COMMAND_SETTINGS,
+).action(async (name: string, options) => void (await jobsRunCommand(settingsFrom(options), name, options.format, jobsOutput)));
+
+withSettings(
+  jobs
+    .command('history')
+    .description('latest job runs from the job_runs lake table, newest first')
+    .argument('[name]', 'only this job')
+    .option('--limit <n>', 'runs to show', positiveInteger, 20)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table')),
+  [...LAKE_SETTINGS, 'databaseUrl'],
+).action(async (name: string | undefined, options) => jobsHistoryCommand(settingsFrom(options), name, { limit: options.limit, format: options.format }, jobsOutput));
 
 withSettings(
   program.command('status').description('slot lag, last lake commit and its LSN, row counts').option('--json', 'print JSON'),

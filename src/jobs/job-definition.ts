@@ -51,16 +51,23 @@ export function parseJobFile(file: string, text: string, reservedTables: readonl
   if (!IDENTIFIER.test(name)) throw new JobRejected(file, `the file name must be a lower-case SQL identifier (got "${name}")`);
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const header = new Map<string, string>();
+  // The header is the leading run of `-- key: value` lines; the first plain
+  // comment ends it, so prose after it may contain colons freely.
+  let headerEnded = false;
   let bodyStart = 0;
   for (; bodyStart < lines.length; bodyStart++) {
     const line = lines[bodyStart]!.trim();
     if (line === '') continue;
+    if (!line.startsWith('--')) break;
     const match = /^--\s*([A-Za-z_-]+)\s*:\s*(.*?)\s*$/.exec(line);
-    if (!match) {
-      if (line.startsWith('--')) continue; // a plain comment
-      break;
+    const key = match?.[1]!.toLowerCase();
+    if (!match || key === undefined || headerEnded) {
+      if (headerEnded && key !== undefined && KEYS.has(key) && !header.has(key)) {
+        throw new JobRejected(file, `header key "${key}" comes after a plain comment line; move it up into the header`);
+      }
+      headerEnded = true;
+      continue;
     }
-    const key = match[1]!.toLowerCase();
     if (!KEYS.has(key)) throw new JobRejected(file, `unknown header key "${key}" (known: ${[...KEYS].join(', ')})`);
     if (header.has(key)) throw new JobRejected(file, `header key "${key}" appears twice`);
     header.set(key, match[2]!);

@@ -8,6 +8,7 @@ import { writeDataFiles } from '../lake/batch/data-file-writer.ts';
 import { inlineEncoder, type BatchEncoder } from '../lake/batch/parquet-encoder.ts';
 import type { LakeQuery } from '../query/lake-query.ts';
 import { messageOf } from '../errors/lake-error.ts';
+import { failpoint } from '../lake/failpoints.ts';
 import type { JobDefinition } from './job-definition.ts';
 import { filesAddedAfter, scanTable } from './incremental-scan.ts';
 import type { JobRunRecord } from './job-runs.ts';
@@ -106,7 +107,9 @@ export async function runJobOnce(job: LoadedJob, context: JobRunContext, run: Pi
     await pendingWrite;
     files.push(...(await writeDataFiles(output, buffer, context.encoder ?? inlineEncoder)));
 
+    failpoint('before-job-commit');
     const committed = await commitOutput(job, output, base, files, summary);
+    failpoint('after-job-commit');
     record.outputSnapshot = committed;
     return finish(record, started);
   } catch (error) {

@@ -10,7 +10,11 @@ export type FailpointName =
   /** Data files, manifests and the new metadata file are written; the catalog swap has not happened. */
   | 'before-catalog-commit'
   /** Every table of the batch is committed; the slot has not been acknowledged. */
-  | 'before-acknowledge';
+  | 'before-acknowledge'
+  /** A job's result files are written; its output commit (with the input snapshot it read) has not happened. */
+  | 'before-job-commit'
+  /** A job's output is committed; its run is not yet recorded in job_runs. */
+  | 'after-job-commit';
 
 export function failpoint(name: FailpointName, env: NodeJS.ProcessEnv = process.env): void {
   const configured = env.INVOICE_LAKE_FAILPOINTS;

@@ -46,8 +46,14 @@ describe('job files', () => {
     ['-- schedule: every 10m\n-- output: t\n', 'no SQL'],
     ['-- schedule: every 10m\n-- output: t\nDELETE FROM invoices', 'one SELECT'],
     ["-- schedule: every 10m\n-- output: t\nSELECT 1; DROP TABLE x", 'single statement'],
+    ['-- schedule: every 10m\n-- a note\n-- output: t\nSELECT 1', 'header key "output" comes after a plain comment'],
   ])('rejects %j', (text, reason) => {
     expect(rejection(text)).toContain(reason);
+  });
+
+  it('ends the header at the first plain comment, so later prose may hold colons', () => {
+    const job = parse('-- schedule: every 10m\n-- output: t\n--\n-- Incremental: only new months.\n-- Note: mode: is not read here\nSELECT 1 AS x');
+    expect(job).toMatchObject({ mode: 'append', sql: 'SELECT 1 AS x' });
   });
 
   it('allows semicolons inside strings and names the file in every message', () => {
