@@ -28,7 +28,7 @@ interface JobsCommandDeps {
 export async function jobsListCommand(settings: Settings, format: JobsFormat, deps: JobsCommandDeps): Promise<void> {
   await withJobs(settings, async ({ set }) => {
     const columns = ['job', 'schedule', 'output', 'mode', 'partition', 'description'];
-    const rows: Cell[][] = set.jobs.map((job) => [job.name, job.schedule.text, job.output, job.mode, job.partitionColumn ? `month(${job.partitionColumn})` : null, job.description]);
+    const rows: Cell[][] = set.jobs.map((job) => [job.name, job.schedule.text, job.output, job.mode, job.partitionColumn ? `month(${job.partitionColumn})` : '', job.description]);
     if (format === 'json') {
       const report = {
         jobs: rows.map((row) => Object.fromEntries(columns.map((column, i) => [column, row[i]]))),
