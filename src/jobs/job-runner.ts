@@ -1,17 +1,14 @@
-import type { DuckDBValue } from '@duckdb/node-api';
 import type { Lake } from '../lake/open-lake.ts';
 import { LakeTable, ancestorSummaryValue } from '../lake/lake-table.ts';
-import type { ColumnKind, RowValues, TableDefinition } from '../lake/tables/table-definition.ts';
+import type { TableDefinition } from '../lake/tables/table-definition.ts';
 import type { DataFile } from '../lake/iceberg/spec-types.ts';
-import { ColumnBuffer } from '../lake/batch/column-buffer.ts';
-import { writeDataFiles } from '../lake/batch/data-file-writer.ts';
-import { inlineEncoder, type BatchEncoder } from '../lake/batch/parquet-encoder.ts';
 import type { LakeQuery } from '../query/lake-query.ts';
 import { messageOf } from '../errors/lake-error.ts';
 import { failpoint } from '../lake/failpoints.ts';
 import type { JobDefinition } from './job-definition.ts';
 import { filesAddedAfter, scanTable } from './incremental-scan.ts';
 import type { JobRunRecord } from './job-runs.ts';
+import { writeResultFiles } from './result-files.ts';
 
 /** A job whose SQL DuckDB prepared, with the output table its result defines. */
 export interface LoadedJob extends JobDefinition {
@@ -22,7 +19,6 @@ export interface JobRunContext {
   lake: Lake;
   /** A DuckDB session with every lake table (and every configured source) as a view. */
   openSession(): Promise<LakeQuery>;
-  encoder?: BatchEncoder;
 }
 
 export const JOB_KEY = 'invoice-lake.job';
@@ -32,9 +28,6 @@ export const inputSequenceKey = (table: string) => `invoice-lake.input-sequence.
 
 /** The view name under which an on-commit job sees only the rows its input gained. */
 export const deltaViewName = (table: string) => `${table}_delta`;
-
-/** Result rows buffered before they are written as a data file. */
-const ROWS_PER_FILE = 25_000;
 
 /**
  * Runs a job once: its SQL over the lake, the result committed to its output
@@ -92,20 +85,8 @@ export async function runJobOnce(job: LoadedJob, context: JobRunContext, run: Pi
     }
 
     await checkResultColumns(job, session);
-    const files: DataFile[] = [];
-    const buffer = new ColumnBuffer(job.outputTable);
-    const kinds = job.outputTable.columns.map((column) => column.type);
-    let pendingWrite: Promise<void> = Promise.resolve();
-    await session.readRows(job.sql, (row) => {
-      buffer.append(toRowValues(row, kinds));
-      record.rowsOut++;
-      if (buffer.rowCount >= ROWS_PER_FILE) {
-        const batch = buffer.take();
-        pendingWrite = pendingWrite.then(async () => void files.push(...(await writeDataFiles(output, batch, context.encoder ?? inlineEncoder))));
-      }
-    });
-    await pendingWrite;
-    files.push(...(await writeDataFiles(output, buffer, context.encoder ?? inlineEncoder)));
+    const { files, rowCount } = await writeResultFiles(session, job.sql, output);
+    record.rowsOut = rowCount;
 
     failpoint('before-job-commit');
     const committed = await commitOutput(job, output, base, files, summary);
@@ -140,30 +121,6 @@ async function checkResultColumns(job: LoadedJob, session: LakeQuery): Promise<v
   const actual = columns.map((column) => column.name).join(', ');
   const expected = job.outputTable.columns.map((column) => column.name).join(', ');
   if (actual !== expected) throw new Error(`the SQL now returns columns (${actual}), the output table has (${expected})`);
-}
-
-function toRowValues(row: DuckDBValue[], kinds: ColumnKind[]): RowValues {
-  return row.map((value, i) => lakeValue(value, kinds[i]!));
-}
-
-/** DuckDB's value as the lake writer holds it (see ColumnBuffer): exact, never through a float. */
-export function lakeValue(value: DuckDBValue, kind: ColumnKind): bigint | number | string | null {
-  if (value === null || value === undefined) return null;
-  switch (kind.kind) {
-    case 'long':
-      return typeof value === 'bigint' ? value : BigInt(value as number);
-    case 'double':
-      return Number(value);
-    case 'string':
-      return String(value);
-    case 'timestamptz':
-      return (value as { micros: bigint }).micros;
-    case 'decimal': {
-      const decimal = value as { value: bigint; scale: number };
-      if (decimal.scale !== kind.scale) throw new Error(`decimal of scale ${decimal.scale} in a column of scale ${kind.scale}`);
-      return decimal.value;
-    }
-  }
 }
 
 function finish(record: JobRunRecord, started: number): JobRunRecord {

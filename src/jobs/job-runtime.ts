@@ -2,7 +2,6 @@ import type { Lake } from '../lake/open-lake.ts';
 import type { Logger } from '../log/logger.ts';
 import { LakeQuery } from '../query/lake-query.ts';
 import type { SourceDefinition } from '../query/sources/source-config.ts';
-import type { BatchEncoder } from '../lake/batch/parquet-encoder.ts';
 import { loadJobs, type JobSet } from './job-loader.ts';
 import type { JobRunContext } from './job-runner.ts';
 import { JobHistory } from './job-history.ts';
@@ -16,10 +15,10 @@ export interface JobRuntime {
 
 /** Loads the jobs directory against the lake; rejected jobs are logged with their reason, the others run. */
 export async function openJobs(
-  deps: { lake: Lake; logger: Logger; encoder?: BatchEncoder },
+  deps: { lake: Lake; logger: Logger },
   options: { directory: string; sources: readonly SourceDefinition[] },
 ): Promise<JobRuntime> {
-  const context: JobRunContext = { lake: deps.lake, openSession: () => LakeQuery.open(deps.lake, { sources: options.sources }), encoder: deps.encoder };
+  const context: JobRunContext = { lake: deps.lake, openSession: () => LakeQuery.open(deps.lake, { sources: options.sources }) };
   const directory = options.directory;
   const set = await loadJobs(directory, deps.lake, context.openSession);
   for (const rejected of set.rejected) deps.logger.error({ reason: rejected.message }, 'job disabled');

@@ -9,6 +9,12 @@ import { INVOICES_TABLE } from '../../src/lake/tables/lake-tables.ts';
 import { LakeQuery } from '../../src/query/lake-query.ts';
 import { loadJobs } from '../../src/jobs/job-loader.ts';
 import { runJobOnce, type LoadedJob } from '../../src/jobs/job-runner.ts';
+import { scanTable } from '../../src/jobs/incremental-scan.ts';
+import { decodeSingleValue } from '../../src/lake/iceberg/single-value.ts';
+import { monthFromMicros } from '../../src/lake/iceberg/transforms.ts';
+import { icebergRead } from 'icebird';
+import type { IcebergPrimitive } from '../../src/lake/iceberg/spec-types.ts';
+import { localTableUrl, serveLocalFiles } from '../support/icebird-fetch.ts';
 
 const JAN_2026 = 1_767_225_600_000_000n;
 const DAY = 86_400_000_000n;
@@ -99,5 +105,47 @@ SELECT issuer_id, date_trunc('month', issue_date) AS month, count(*)::BIGINT AS 
     const actual = await rows(`SELECT issuer_id::INTEGER AS issuer, strftime(month, '%Y-%m') AS month, invoices::INTEGER AS invoices, amount::VARCHAR AS amount FROM monthly ORDER BY ALL`);
     expect(actual).toEqual(expected);
     expect(actual.length).toBe(6);
+  });
+
+  it('writes data files whose partition, counts and bounds are exactly their rows, readable by icebird', async () => {
+    const location = await lake.catalog.currentMetadataLocation({ namespace: 'lake', name: 'monthly' });
+    const scan = await scanTable(lake.storage, location!);
+    expect(scan.files.length).toBe(2);
+    const session = await openSession();
+    try {
+      for (const { dataFile } of scan.files) {
+        const path = lake.storage.relativePath(dataFile.filePath)!;
+        const [row] = (
+          await session.run(
+            `SELECT count(*)::INTEGER, min(issuer_id)::INTEGER, max(issuer_id)::INTEGER, epoch_us(min(month))::VARCHAR, epoch_us(max(month))::VARCHAR, min(amount)::VARCHAR, max(amount)::VARCHAR
+               FROM read_parquet('${join(lake.storage.root, path)}')`,
+          )
+        ).rows as [[number, number, number, string, string, string, string]];
+        const [count, minIssuer, maxIssuer, minMonth, maxMonth, minAmount, maxAmount] = row;
+        expect(Number(dataFile.recordCount)).toBe(count);
+        expect(dataFile.partition).toEqual([monthFromMicros(BigInt(minMonth))]);
+        expect(monthFromMicros(BigInt(maxMonth))).toBe(dataFile.partition[0]);
+        const bound = (bounds: Map<number, Uint8Array> | undefined, fieldId: number, type: IcebergPrimitive) => decodeSingleValue(type, bounds!.get(fieldId)!);
+        expect(bound(dataFile.lowerBounds, 1, 'long')).toEqual({ type: 'long', value: BigInt(minIssuer) });
+        expect(bound(dataFile.upperBounds, 1, 'long')).toEqual({ type: 'long', value: BigInt(maxIssuer) });
+        expect(bound(dataFile.lowerBounds, 2, 'timestamptz')).toEqual({ type: 'timestamptz', value: BigInt(minMonth) });
+        expect(bound(dataFile.upperBounds, 4, 'decimal(18, 2)')).toMatchObject({ unscaled: BigInt(maxAmount.replace('.', '')) });
+        expect(bound(dataFile.lowerBounds, 4, 'decimal(18, 2)')).toMatchObject({ unscaled: BigInt(minAmount.replace('.', '')) });
+        expect(dataFile.nullValueCounts!.get(3)).toBe(0n);
+        expect(dataFile.valueCounts!.get(3)).toBe(BigInt(count));
+      }
+    } finally {
+      session.close();
+    }
+    // An independent reader sees the overwrite snapshot: the replaced month's old file is gone.
+    const served = serveLocalFiles();
+    try {
+      const read = await icebergRead({ tableUrl: localTableUrl(join(lake.storage.root, 'monthly')) });
+      const total = read.reduce((sum, row) => sum + Number(row.invoices), 0);
+      expect(read.length).toBe(6);
+      expect(total).toBe(62);
+    } finally {
+      served.restore();
+    }
   });
 });

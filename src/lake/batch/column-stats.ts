@@ -52,12 +52,19 @@ export function columnStats(buffer: ColumnBatch, rows: Int32Array): ColumnStats 
     stats.valueCounts.set(column.fieldId, BigInt(rows.length));
     stats.nullValueCounts.set(column.fieldId, BigInt(nulls));
     if (column.type.kind === 'double') stats.nanValueCounts.set(column.fieldId, BigInt(nans));
-    if (min === undefined || max === undefined) return;
-    if (typeof min === 'string' && (min.length > MAX_STRING_BOUND_LENGTH || (max as string).length > MAX_STRING_BOUND_LENGTH)) return;
-    stats.lowerBounds.set(column.fieldId, encodeSingleValue(typedValue(column.type, min)));
-    stats.upperBounds.set(column.fieldId, encodeSingleValue(typedValue(column.type, max)));
+    const bounds = columnBounds(column.type, min, max);
+    if (!bounds) return;
+    stats.lowerBounds.set(column.fieldId, bounds.lower);
+    stats.upperBounds.set(column.fieldId, bounds.upper);
   });
   return stats;
+}
+
+/** A column's bounds in the Iceberg single-value encoding, or undefined when none are kept (no values, or long strings). */
+export function columnBounds(type: ColumnKind, min: bigint | number | string | undefined, max: bigint | number | string | undefined): { lower: Uint8Array; upper: Uint8Array } | undefined {
+  if (min === undefined || max === undefined) return undefined;
+  if (typeof min === 'string' && (min.length > MAX_STRING_BOUND_LENGTH || (max as string).length > MAX_STRING_BOUND_LENGTH)) return undefined;
+  return { lower: encodeSingleValue(typedValue(type, min)), upper: encodeSingleValue(typedValue(type, max)) };
 }
 
 function typedValue(type: ColumnKind, value: bigint | number | string): IcebergValue {

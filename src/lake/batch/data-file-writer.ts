@@ -1,6 +1,7 @@
 import type { DataFile } from '../iceberg/spec-types.ts';
 import { monthLabel } from '../iceberg/transforms.ts';
 import type { LakeTable } from '../lake-table.ts';
+import type { TableDefinition } from '../tables/table-definition.ts';
 import type { ColumnBatch } from './column-batch.ts';
 import type { ColumnBuffer } from './column-buffer.ts';
 import { inlineEncoder, type BatchEncoder } from './parquet-encoder.ts';
@@ -16,8 +17,7 @@ export async function writeDataFiles(table: LakeTable, rows: ColumnBuffer | Colu
   const partitionColumn = table.definition.monthPartitionColumn;
   const files: DataFile[] = [];
   for (const encoded of await encoder.encode(batch)) {
-    const partitionDirectory = partitionColumn ? `${partitionColumn}_month=${encoded.month === null ? 'null' : monthLabel(encoded.month)}` : undefined;
-    const filePath = await table.writeDataFile(partitionDirectory, encoded.bytes);
+    const filePath = await table.writeDataFile(partitionDirectory(table.definition, encoded.month), encoded.bytes);
     files.push({
       content: 0,
       filePath,
@@ -34,4 +34,11 @@ export async function writeDataFiles(table: LakeTable, rows: ColumnBuffer | Colu
     });
   }
   return files;
+}
+
+/** The directory of a data file under `data/`: `<column>_month=2026-03` (or `=null`); none for an unpartitioned table. */
+export function partitionDirectory(definition: TableDefinition, month: number | null): string | undefined {
+  const column = definition.monthPartitionColumn;
+  if (!column) return undefined;
+  return `${column}_month=${month === null ? 'null' : monthLabel(month)}`;
 }
