@@ -145,11 +145,13 @@ async function rowFreshness(url: string, lakeDir: string): Promise<{ p50: number
       if (!path.endsWith('.metadata.json')) continue;
       for (const snapshot of parseTableMetadata((await lake.storage.read(path)).toString('utf8')).snapshots) snapshotTime.set(snapshot.snapshotId, snapshot.timestampMs);
     }
-    const files: Array<{ path: string; committedMs: number }> = [];
+    const committed: Array<{ uri: string; committedMs: number }> = [];
     for (const manifest of await decodeManifestList(await read(currentSnapshot(metadata)!.manifestList))) {
       const entries = await decodeManifest(await read(manifest.manifestPath), { addedSnapshotId: manifest.addedSnapshotId, sequenceNumber: manifest.sequenceNumber });
-      for (const entry of entries) files.push({ path: lake.storage.queryPath(entry.dataFile.filePath), committedMs: snapshotTime.get(entry.snapshotId!)! });
+      for (const entry of entries) committed.push({ uri: entry.dataFile.filePath, committedMs: snapshotTime.get(entry.snapshotId!)! });
     }
+    const paths = await lake.storage.queryPaths(committed.map((file) => file.uri));
+    const files = committed.map((file, i) => ({ path: paths[i]!, committedMs: file.committedMs }));
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     await connection.run('CREATE TABLE file_commit (path VARCHAR, committed_ms BIGINT)');

@@ -10,5 +10,7 @@ export function lakeSettings(settings: Settings): LakeSettings {
     catalogName: settings.catalogName ?? 'invoice_lake',
     catalogSchema: settings.catalogSchema ?? 'invoice_lake_catalog',
     namespace: settings.namespace ?? 'lake',
+    s3: { endpoint: settings.s3Endpoint, forcePathStyle: settings.s3ForcePathStyle },
+    cache: { directory: settings.lakeCacheDir, maxBytes: settings.lakeCacheMaxBytes },
   };
 }

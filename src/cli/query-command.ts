@@ -22,6 +22,7 @@ export async function queryCommand(
   try {
     const session = await LakeQuery.open(lake, { sources });
     try {
+      if (session.dataFilesVia !== 'local disk') reportPruning?.(`data files are read via ${session.dataFilesVia}`);
       // Filters on a table's long and timestamptz columns (invoice_id, issue_date) narrow its view to the files that can match.
       for (const table of await restrictViewsForSql(session, sql)) {
         const filter = table.filter.length > 0 ? `pruned on ${table.filter.join(' AND ')}` : 'no filter to prune on';

@@ -52,6 +52,13 @@ function httpUrl(value: string): string {
   return value;
 }
 
+/** An http(s) URL without user info: S3 credentials come from the AWS provider chain, never from a setting. */
+function endpointUrl(value: string): string {
+  const url = httpUrl(value);
+  if (/^https?:\/\/[^/]*@/.test(url)) throw new Error('expected a URL without credentials (use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an AWS profile)');
+  return url;
+}
+
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 function identifier(value: string): string {
   if (!IDENTIFIER.test(value)) throw new Error(`expected a lower-case SQL identifier (a-z, 0-9, _), got ${JSON.stringify(value)}`);
@@ -89,9 +96,35 @@ export const SETTINGS = {
   lake: {
     env: 'LAKE',
     flag: 'lake',
-    description: 'Lake root: a directory.',
+    description: 'Lake root: a directory, file:///path or s3://bucket/prefix (credentials from the AWS default provider chain).',
     default: './lake',
     parse: text,
+  },
+  s3Endpoint: {
+    env: 'S3_ENDPOINT',
+    flag: 's3-endpoint',
+    description: 'S3-compatible endpoint for an s3:// LAKE (MinIO, Ceph, R2, s3rver); unset: AWS S3 in AWS_REGION.',
+    parse: endpointUrl,
+  },
+  s3ForcePathStyle: {
+    env: 'S3_FORCE_PATH_STYLE',
+    flag: 's3-force-path-style',
+    description: 'Path-style S3 addressing (host/bucket/key) instead of virtual-hosted (bucket.host/key). Default: true when S3_ENDPOINT is set.',
+    boolean: true,
+    parse: flag,
+  },
+  lakeCacheDir: {
+    env: 'LAKE_CACHE_DIR',
+    flag: 'lake-cache-dir',
+    description: 'Local read-through cache of an object-storage lake\'s data files, which DuckDB reads. Default: <tmpdir>/invoice-lake-cache.',
+    parse: text,
+  },
+  lakeCacheMaxBytes: {
+    env: 'LAKE_CACHE_MAX_BYTES',
+    flag: 'lake-cache-max-bytes',
+    description: 'Size bound of LAKE_CACHE_DIR; least recently used files are evicted beyond it.',
+    default: String(2 * 1024 * 1024 * 1024),
+    parse: integer(16 * 1024 * 1024),
   },
   catalog: {
     env: 'CATALOG',

@@ -3,9 +3,12 @@ import { JdbcCatalog } from '../catalog/jdbc-catalog.ts';
 import { FilesystemCatalog } from '../catalog/filesystem-catalog.ts';
 import type { LakeStorage } from '../storage/lake-storage.ts';
 import { LocalStorage } from '../storage/local-storage.ts';
+import { S3Storage } from '../storage/s3-storage.ts';
+import { parseS3Location } from '../storage/s3-location.ts';
 import { LakeTable } from './lake-table.ts';
 import { STREAM_TABLES } from './tables/lake-tables.ts';
 import { LakeError } from '../errors/lake-error.ts';
+import { redactUrl } from '../config/redact.ts';
 
 export interface LakeSettings {
   lake: string;
@@ -14,7 +17,13 @@ export interface LakeSettings {
   catalogName: string;
   catalogSchema: string;
   namespace: string;
+  /** For an s3:// lake: endpoint override (MinIO, s3rver, ...) and addressing style. */
+  s3?: { endpoint?: string | undefined; forcePathStyle?: boolean | undefined };
+  /** For an object-storage lake: the local read-through cache DuckDB reads data files from. */
+  cache?: { directory?: string | undefined; maxBytes?: number | undefined };
 }
+
+const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 
 /** The lake as one object: storage, catalog and the stream's tables. */
 export interface Lake {
@@ -27,12 +36,7 @@ export interface Lake {
 }
 
 export function openLake(settings: LakeSettings): Lake {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(settings.lake) && !settings.lake.startsWith('file://')) {
-    throw new LakeError('config', `LAKE ${settings.lake}: only local directories are supported so far`, {
-      hint: 'set LAKE (--lake) to a directory path',
-    });
-  }
-  const storage = new LocalStorage(settings.lake.replace(/^file:\/\//, ''));
+  const storage = openStorage(settings);
   let catalog: Catalog;
   if (settings.catalog === 'filesystem') {
     catalog = new FilesystemCatalog(storage);
@@ -55,6 +59,32 @@ export function openLake(settings: LakeSettings): Lake {
       if (!table) throw new Error(`unknown lake table ${name}`);
       return table;
     },
-    close: () => catalog.close(),
+    async close() {
+      try {
+        await catalog.close();
+      } finally {
+        await storage.close?.();
+      }
+    },
   };
+}
+
+/** Local directory, file:///path or s3://bucket/prefix; any other scheme is refused by name. */
+function openStorage(settings: LakeSettings): LakeStorage {
+  const lake = settings.lake;
+  if (/^s3:\/\//i.test(lake)) {
+    return new S3Storage({
+      location: parseS3Location(lake),
+      endpoint: settings.s3?.endpoint,
+      forcePathStyle: settings.s3?.forcePathStyle,
+      cache: { directory: settings.cache?.directory, maxBytes: settings.cache?.maxBytes ?? DEFAULT_CACHE_MAX_BYTES },
+    });
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(lake)?.[1];
+  if (scheme !== undefined && scheme.toLowerCase() !== 'file') {
+    throw new LakeError('config', `LAKE ${redactUrl(lake)}: the ${scheme}:// scheme is not supported`, {
+      hint: scheme.toLowerCase() === 's3a' ? 'write s3://bucket/prefix instead of s3a://' : 'set LAKE (--lake) to a directory path, file:///path or s3://bucket/prefix',
+    });
+  }
+  return new LocalStorage(lake.replace(/^file:\/\//i, ''));
 }

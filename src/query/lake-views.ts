@@ -5,6 +5,9 @@ import type { LakeStorage } from '../storage/lake-storage.ts';
 import { snapshotFiles } from './snapshot-files.ts';
 import { duckdbTypeOfIceberg } from './sources/iceberg-column-types.ts';
 
+/** Turns data file URIs into paths DuckDB opens (the storage itself, or DuckDB's httpfs reading the URIs). */
+export type DataFilePaths = Pick<LakeStorage, 'queryPaths'>;
+
 export interface LakeView {
   name: string;
   dataFiles: number;
@@ -16,15 +19,35 @@ export interface LakeView {
  * files of its current snapshot. An empty table still gets a typed view, so
  * queries written against it work before the first commit.
  */
-export async function createLakeViews(connection: DuckDBConnection, lake: Lake): Promise<LakeView[]> {
+export async function createLakeViews(connection: DuckDBConnection, lake: Lake, files: DataFilePaths = lake.storage): Promise<LakeView[]> {
   const views: LakeView[] = [];
+  for (const table of await lakeTableFiles(lake)) views.push(await createFilesView(connection, files, table));
+  return views;
+}
+
+/** Every lake table with the schema and live data files of its current snapshot. */
+export async function lakeTableFiles(lake: Lake): Promise<Array<{ name: string; schema: IcebergSchema; dataFiles: DataFile[] }>> {
+  const tables: Array<{ name: string; schema: IcebergSchema; dataFiles: DataFile[] }> = [];
   for (const name of await lake.catalog.listTables(lake.namespace)) {
     const location = await lake.catalog.currentMetadataLocation({ namespace: lake.namespace, name });
     if (!location) continue;
     const { schema, dataFiles } = await snapshotFiles(lake.storage, location);
-    views.push(await createFilesView(connection, lake.storage, { name, schema, dataFiles }));
+    tables.push({ name, schema, dataFiles: [...dataFiles] });
   }
-  return views;
+  return tables;
+}
+
+/**
+ * A typed empty view standing in for `view` until a statement reads it (see
+ * LakeQuery): on object storage, creating the real view first downloads its
+ * data files. The returned counts are those of the real files.
+ */
+export async function createPlaceholderView(
+  connection: DuckDBConnection,
+  view: { name: string; schema: IcebergSchema; dataFiles: readonly DataFile[] },
+): Promise<LakeView> {
+  await connection.run(`CREATE OR REPLACE VIEW ${quoteIdentifier(view.name)} AS ${emptyViewBody(view.schema)}`);
+  return { name: view.name, dataFiles: view.dataFiles.length, records: view.dataFiles.reduce((sum, file) => sum + file.recordCount, 0n) };
 }
 
 /**
@@ -35,17 +58,19 @@ export async function createLakeViews(connection: DuckDBConnection, lake: Lake):
  */
 export async function createFilesView(
   connection: DuckDBConnection,
-  storage: LakeStorage,
+  files: DataFilePaths,
   view: { name: string; schema: IcebergSchema; dataFiles: readonly DataFile[] },
 ): Promise<LakeView> {
   const { name, schema, dataFiles } = view;
   const columns = schema.fields.map((field) => quoteIdentifier(field.name)).join(', ');
-  const body =
-    dataFiles.length === 0
-      ? `SELECT ${schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`).join(', ')} WHERE false`
-      : `SELECT ${columns} FROM read_parquet([${dataFiles.map((file) => quoteLiteral(storage.queryPath(file.filePath))).join(', ')}])`;
+  const paths = await files.queryPaths(dataFiles.map((file) => file.filePath));
+  const body = dataFiles.length === 0 ? emptyViewBody(schema) : `SELECT ${columns} FROM read_parquet([${paths.map(quoteLiteral).join(', ')}])`;
   await connection.run(`CREATE OR REPLACE VIEW ${quoteIdentifier(name)} AS ${body}`);
   return { name, dataFiles: dataFiles.length, records: dataFiles.reduce((sum, file) => sum + file.recordCount, 0n) };
+}
+
+function emptyViewBody(schema: IcebergSchema): string {
+  return `SELECT ${schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`).join(', ')} WHERE false`;
 }
 
 /** DuckDB type of an Iceberg field type; VARCHAR for a type DuckDB has no column for. */

@@ -111,6 +111,26 @@ export function extractTablePredicates(serialized: unknown, tables: readonly str
   return { referenced, predicates };
 }
 
+/**
+ * The relations one statement reads by name (lower case, CTE names left out),
+ * or undefined when that cannot be known from the parse tree: not exactly one
+ * statement, or a function such as query_table() that takes a table name as
+ * a value.
+ */
+export function relationsRead(serialized: unknown): string[] | undefined {
+  if (!isNode(serialized) || serialized.error !== false || !Array.isArray(serialized.statements) || serialized.statements.length !== 1) return undefined;
+  const relations = new Set<string>();
+  const cteNames = new Set<string>();
+  for (const node of descendants(serialized.statements[0])) {
+    if (node.type === 'BASE_TABLE' && typeof node.table_name === 'string') relations.add(node.table_name.toLowerCase());
+    else if (node.type === 'TABLE_FUNCTION' && isNode(node.function) && TABLE_READING_FUNCTIONS.has(String(node.function.function_name).toLowerCase())) return undefined;
+    else if (isNode(node.cte_map) && Array.isArray(node.cte_map.map)) {
+      for (const entry of node.cte_map.map) if (isNode(entry) && typeof entry.key === 'string') cteNames.add(entry.key.toLowerCase());
+    }
+  }
+  return [...relations].filter((name) => !cteNames.has(name)).sort();
+}
+
 /** No renamed columns, no sample, no time travel, in the default schema. */
 function isPlainTableReference(ref: Node): boolean {
   const schema = String(ref.schema_name ?? '').toLowerCase();

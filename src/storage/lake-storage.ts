@@ -11,6 +11,11 @@
 export interface LakeStorage {
   /** Human-readable root, e.g. `/srv/lake`. */
   readonly root: string;
+  /**
+   * true when `queryPaths` downloads (object storage): query sessions then
+   * fetch a table's data files only for a statement that reads the table.
+   */
+  readonly remote?: boolean;
   uri(path: string): string;
   /** The lake-relative path of a URI this storage produced, or undefined for a foreign URI. */
   relativePath(uri: string): string | undefined;
@@ -24,8 +29,27 @@ export interface LakeStorage {
   delete(path: string): Promise<void>;
   /** Lake-relative paths of the objects directly under `prefix`. */
   list(prefix: string): Promise<string[]>;
-  /** A path DuckDB can open for a data file URI. */
-  queryPath(uri: string): string;
+  /**
+   * Paths DuckDB can open for data file URIs, in the same order. Local disk
+   * hands back the files themselves; object storage fetches them into a
+   * bounded local read-through cache first (DuckDB has no httpfs here).
+   */
+  queryPaths(uris: readonly string[]): Promise<string[]>;
   /** Fails with a clear LakeError when the root cannot be written. */
   checkWritable(): Promise<void>;
+  /** Object storage only: how another S3 reader (DuckDB's httpfs) reaches the bucket. */
+  s3ReadAccess?(): Promise<S3ReadAccess>;
+  /** Releases connections (an S3 client's sockets); optional. */
+  close?(): Promise<void>;
+}
+
+/** Credentials (resolved by the AWS SDK's default chain) and addressing for another S3 reader of the lake's bucket. */
+export interface S3ReadAccess {
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+  /** `http(s)://host[:port]` of an S3-compatible store; undefined for AWS S3. */
+  endpoint?: string | undefined;
+  pathStyle: boolean;
 }

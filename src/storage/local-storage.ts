@@ -84,8 +84,8 @@ export class LocalStorage implements LakeStorage {
     }
   }
 
-  queryPath(uri: string): string {
-    return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+  async queryPaths(uris: readonly string[]): Promise<string[]> {
+    return uris.map((uri) => (uri.startsWith('file:') ? fileURLToPath(uri) : uri));
   }
 
   async checkWritable(): Promise<void> {

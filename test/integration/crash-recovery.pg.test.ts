@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { completion, runCli, startCli } from '../support/cli.ts';
-import { ownSourceEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+import { LAKE_BACKENDS, onS3, ownSourceEnv, queryLake, SOURCE_DDL, type LakeBackend } from '../support/lake-env.ts';
+import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
 
 interface Totals {
   n: string;
@@ -23,15 +24,23 @@ const LAKE_TOTALS = `SELECT count(*)::VARCHAR AS n, coalesce(sum(amount), 0)::VA
  */
 describe('crash recovery', () => {
   let db: TestDatabase;
+  let s3: TestS3Server;
   let nextId = 1;
 
   beforeAll(async () => {
-    db = await startTestDatabase();
+    [db, s3] = await Promise.all([startTestDatabase(), startS3Server()]);
     await db.query(SOURCE_DDL);
   });
-  afterAll(async () => db?.stop());
+  afterAll(async () => {
+    await db?.stop();
+    await s3?.stop();
+  });
 
-  const sourceFor = (name: string, extra: Record<string, string> = {}) => ownSourceEnv(db, name, extra);
+  /** A source table, slot and lake of its own; `backend` decides whether the lake is a directory or an S3 prefix. */
+  const sourceFor = async (name: string, extra: Record<string, string> = {}, backend: LakeBackend = 'local') => {
+    const env = await ownSourceEnv(db, backend === 'local' ? name : `${name}_s3`, extra);
+    return backend === 's3' ? onS3(env, s3) : env;
+  };
 
   async function insertInvoices(table: string, count: number, perTransaction = 50): Promise<void> {
     for (let done = 0; done < count; done += perTransaction) {
@@ -62,49 +71,51 @@ describe('crash recovery', () => {
     expect(lake!.distinct_ids).toBe(lake!.n);
   }
 
-  for (const point of ['before-catalog-commit', 'before-acknowledge'] as const) {
-    it(`loses and duplicates nothing when killed at ${point}`, async () => {
-      const env = await sourceFor(point.replace(/-/g, '_'));
-      expect((await runCli(['setup'], env)).code).toBe(0);
-      await insertInvoices(env.SOURCE_TABLE!, 400);
-      const crashed = await runCli(['run', '--once'], { ...env, INVOICE_LAKE_FAILPOINTS: `${point}:crash` });
-      expect(crashed.signal).toBe('SIGKILL');
-      const restarted = await runCli(['run', '--once'], env);
-      expect(restarted.stderr).toBe('');
-      expect(restarted.code).toBe(0);
-      await expectLakeEqualsSource(env);
-    });
-  }
-
-  it('loses and duplicates nothing across repeated kill -9 while rows are inserted', async () => {
-    const env = await sourceFor('killed', { BATCH_MAX_DELAY_MS: '100', BATCH_MAX_ROWS: '300' });
-    expect((await runCli(['setup'], env)).code).toBe(0);
-    let inserting = true;
-    const writer = (async () => {
-      while (inserting) {
-        await insertInvoices(env.SOURCE_TABLE!, 120, 40);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
-    const kills: number[] = [];
-    for (let round = 0; round < 6; round++) {
-      const daemon = startCli(['run'], env);
-      const done = completion(daemon);
-      const delayMs = 700 + Math.floor(Math.random() * 1800);
-      kills.push(delayMs);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      daemon.kill('SIGKILL');
-      const result = await done;
-      expect(result.signal).toBe('SIGKILL');
+  describe.each(LAKE_BACKENDS)('with the lake on %s', (backend) => {
+    for (const point of ['before-catalog-commit', 'before-acknowledge'] as const) {
+      it(`loses and duplicates nothing when killed at ${point}`, async () => {
+        const env = await sourceFor(point.replace(/-/g, '_'), {}, backend);
+        expect((await runCli(['setup'], env)).code).toBe(0);
+        await insertInvoices(env.SOURCE_TABLE!, 400);
+        const crashed = await runCli(['run', '--once'], { ...env, INVOICE_LAKE_FAILPOINTS: `${point}:crash` });
+        expect(crashed.signal).toBe('SIGKILL');
+        const restarted = await runCli(['run', '--once'], env);
+        expect(restarted.stderr).toBe('');
+        expect(restarted.code).toBe(0);
+        await expectLakeEqualsSource(env);
+      });
     }
-    inserting = false;
-    await writer;
-    const final = await runCli(['run', '--once'], env);
-    expect(final.stderr).toBe('');
-    expect(final.code).toBe(0);
-    await expectLakeEqualsSource(env);
-    const [{ n }] = (await queryLake<{ n: string }>(env, 'SELECT count(*)::VARCHAR AS n FROM invoices')) as [{ n: string }];
-    expect(Number(n)).toBeGreaterThan(400);
+
+    it('loses and duplicates nothing across repeated kill -9 while rows are inserted', async () => {
+      const env = await sourceFor('killed', { BATCH_MAX_DELAY_MS: '100', BATCH_MAX_ROWS: '300' }, backend);
+      expect((await runCli(['setup'], env)).code).toBe(0);
+      let inserting = true;
+      const writer = (async () => {
+        while (inserting) {
+          await insertInvoices(env.SOURCE_TABLE!, 120, 40);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+      const kills: number[] = [];
+      for (let round = 0; round < 6; round++) {
+        const daemon = startCli(['run'], env);
+        const done = completion(daemon);
+        const delayMs = 700 + Math.floor(Math.random() * 1800);
+        kills.push(delayMs);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        daemon.kill('SIGKILL');
+        const result = await done;
+        expect(result.signal).toBe('SIGKILL');
+      }
+      inserting = false;
+      await writer;
+      const final = await runCli(['run', '--once'], env);
+      expect(final.stderr).toBe('');
+      expect(final.code).toBe(0);
+      await expectLakeEqualsSource(env);
+      const [{ n }] = (await queryLake<{ n: string }>(env, 'SELECT count(*)::VARCHAR AS n FROM invoices')) as [{ n: string }];
+      expect(Number(n)).toBeGreaterThan(400);
+    });
   });
 
   it('stops gracefully on SIGTERM: commits, acknowledges and exits 0', async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { runCli } from '../support/cli.ts';
-import { lakeEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+import { lakeEnv, onS3, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
 import { openLake } from '../../src/lake/open-lake.ts';
 import { snapshotFiles } from '../../src/query/snapshot-files.ts';
 import { monthLabel } from '../../src/lake/iceberg/transforms.ts';
@@ -14,17 +15,25 @@ import { monthFromMicros } from '../../src/lake/iceberg/transforms.ts';
  */
 describe('exact values from PostgreSQL to the lake', () => {
   let db: TestDatabase;
-  let env: Record<string, string>;
+  let s3: TestS3Server;
+  /** The same source streamed into a local lake and, by a slot of its own, into a lake on the test S3 server. */
+  const lakes: Array<{ backend: string; env: Record<string, string> }> = [];
 
   beforeAll(async () => {
-    db = await startTestDatabase();
+    [db, s3] = await Promise.all([startTestDatabase(), startS3Server()]);
     await db.query(SOURCE_DDL);
-    env = await lakeEnv(db);
-    const setup = await runCli(['setup'], env);
-    expect(setup.stderr).toBe('');
-    expect(setup.code).toBe(0);
+    lakes.push({ backend: 'local', env: await lakeEnv(db) });
+    lakes.push({ backend: 's3', env: onS3(await lakeEnv(db, { SLOT_NAME: 'exact_s3', PUBLICATION_NAME: 'exact_s3' }), s3) });
+    for (const { env } of lakes) {
+      const setup = await runCli(['setup'], env);
+      expect(setup.stderr).toBe('');
+      expect(setup.code).toBe(0);
+    }
   });
-  afterAll(async () => db?.stop());
+  afterAll(async () => {
+    await db?.stop();
+    await s3?.stop();
+  });
 
   it('copies edge-case numerics and timestamps exactly and partitions by UTC month', async () => {
     await db.query(`INSERT INTO invoices (invoice_id, issue_date, issuer_id, receiver_id, amount) VALUES
@@ -40,29 +49,43 @@ describe('exact values from PostgreSQL to the lake', () => {
              g % 97, (g * 7) % 89, ((g * 7919) % 1000000)::numeric / 100 * CASE WHEN g % 13 = 0 THEN -1 ELSE 1 END
         FROM generate_series(1, 3000) g`);
 
-    const drained = await runCli(['run', '--once'], env);
-    expect(drained.stderr).toBe('');
-    expect(drained.code).toBe(0);
+    for (const { env } of lakes) {
+      const drained = await runCli(['run', '--once'], env);
+      expect(drained.stderr).toBe('');
+      expect(drained.code).toBe(0);
 
-    const source = await db.query<{ invoice_id: string; micros: string; issuer_id: string; receiver_id: string; amount: string }>(
-      `SELECT invoice_id::text, (extract(epoch FROM issue_date) * 1000000)::bigint::text AS micros,
-              issuer_id::text, receiver_id::text, amount::text FROM invoices ORDER BY invoice_id`,
-    );
-    const lake = await queryLake<{ invoice_id: string; micros: string; issuer_id: string; receiver_id: string; amount: string }>(
-      env,
-      `SELECT invoice_id::VARCHAR AS invoice_id, epoch_us(issue_date)::VARCHAR AS micros, issuer_id::VARCHAR AS issuer_id,
-              receiver_id::VARCHAR AS receiver_id, amount::VARCHAR AS amount FROM invoices ORDER BY invoice_id`,
-    );
-    expect(lake).toHaveLength(source.length);
-    expect(lake).toEqual(source);
+      const source = await db.query<{ invoice_id: string; micros: string; issuer_id: string; receiver_id: string; amount: string }>(
+        `SELECT invoice_id::text, (extract(epoch FROM issue_date) * 1000000)::bigint::text AS micros,
+                issuer_id::text, receiver_id::text, amount::text FROM invoices ORDER BY invoice_id`,
+      );
+      const lake = await queryLake<{ invoice_id: string; micros: string; issuer_id: string; receiver_id: string; amount: string }>(
+        env,
+        `SELECT invoice_id::VARCHAR AS invoice_id, epoch_us(issue_date)::VARCHAR AS micros, issuer_id::VARCHAR AS issuer_id,
+                receiver_id::VARCHAR AS receiver_id, amount::VARCHAR AS amount FROM invoices ORDER BY invoice_id`,
+      );
+      expect(lake).toHaveLength(source.length);
+      expect(lake).toEqual(source);
 
-    const [sourceSum] = await db.query<{ total: string; n: string }>('SELECT sum(amount)::text AS total, count(*)::text AS n FROM invoices');
-    const [lakeSum] = await queryLake<{ total: string; n: string }>(env, 'SELECT sum(amount)::VARCHAR AS total, count(*)::VARCHAR AS n FROM invoices');
-    expect(lakeSum).toEqual(sourceSum);
+      const [sourceSum] = await db.query<{ total: string; n: string }>('SELECT sum(amount)::text AS total, count(*)::text AS n FROM invoices');
+      const [lakeSum] = await queryLake<{ total: string; n: string }>(env, 'SELECT sum(amount)::VARCHAR AS total, count(*)::VARCHAR AS n FROM invoices');
+      expect(lakeSum).toEqual(sourceSum);
+    }
   });
 
-  it('puts every data file in the month partition of all its rows, with bounds that cover them', async () => {
-    const lake = openLake({ lake: env.LAKE!, catalog: 'jdbc', catalogUrl: db.url, catalogName: env.CATALOG_NAME!, catalogSchema: 'invoice_lake_catalog', namespace: 'lake' });
+  it.each(['local', 's3'])('puts every data file in the month partition of all its rows, with bounds that cover them (%s)', async (backend) => {
+    const { env } = lakes.find((lake) => lake.backend === backend)!;
+    const savedEnv = { ...process.env };
+    // The S3 lake's client reads its credentials from the environment (the AWS default provider chain), as the CLI's does.
+    if (backend === 's3') Object.assign(process.env, s3.env);
+    const lake = openLake({
+      lake: env.LAKE!,
+      catalog: 'jdbc',
+      catalogUrl: db.url,
+      catalogName: env.CATALOG_NAME!,
+      catalogSchema: 'invoice_lake_catalog',
+      namespace: 'lake',
+      s3: { endpoint: env.S3_ENDPOINT },
+    });
     try {
       const location = await lake.catalog.currentMetadataLocation({ namespace: 'lake', name: 'invoices' });
       const { dataFiles } = await snapshotFiles(lake.storage, location!);
@@ -79,6 +102,7 @@ describe('exact values from PostgreSQL to the lake', () => {
       expect(new Set(dataFiles.map((file) => file.partition[0])).size).toBe(Number(months));
     } finally {
       await lake.close();
+      process.env = savedEnv;
     }
   });
 
@@ -87,22 +111,25 @@ describe('exact values from PostgreSQL to the lake', () => {
     await db.query(`DELETE FROM invoices WHERE invoice_id = 2`);
     await db.query(`INSERT INTO invoices (invoice_id, issue_date, issuer_id, receiver_id, amount) VALUES (50, now(), 1, 2, 7.77)`);
     await db.query(`TRUNCATE invoices`);
-    const drained = await runCli(['run', '--once'], env);
-    expect(drained.code).toBe(0);
-    const changes = await queryLake<{ operation: string; invoice_id: string | null; new_amount: string | null }>(
-      env,
-      `SELECT operation, invoice_id::VARCHAR AS invoice_id, new_amount::VARCHAR AS new_amount FROM invoice_changes ORDER BY commit_lsn`,
-    );
-    expect(changes).toEqual([
-      { operation: 'update', invoice_id: '1', new_amount: '42.42' },
-      { operation: 'delete', invoice_id: '2', new_amount: null },
-      { operation: 'truncate', invoice_id: null, new_amount: null },
-    ]);
-    const [latest] = await queryLake<{ amount: string }>(env, 'SELECT amount::VARCHAR AS amount FROM invoices WHERE invoice_id = 50');
-    expect(latest).toEqual({ amount: '7.77' });
+    for (const { env } of lakes) {
+      const drained = await runCli(['run', '--once'], env);
+      expect(drained.code).toBe(0);
+      const changes = await queryLake<{ operation: string; invoice_id: string | null; new_amount: string | null }>(
+        env,
+        `SELECT operation, invoice_id::VARCHAR AS invoice_id, new_amount::VARCHAR AS new_amount FROM invoice_changes ORDER BY commit_lsn`,
+      );
+      expect(changes).toEqual([
+        { operation: 'update', invoice_id: '1', new_amount: '42.42' },
+        { operation: 'delete', invoice_id: '2', new_amount: null },
+        { operation: 'truncate', invoice_id: null, new_amount: null },
+      ]);
+      const [latest] = await queryLake<{ amount: string }>(env, 'SELECT amount::VARCHAR AS amount FROM invoices WHERE invoice_id = 50');
+      expect(latest).toEqual({ amount: '7.77' });
+    }
   });
 
-  it('reports status with the committed LSN and row counts', async () => {
+  it.each(['local', 's3'])('reports status with the committed LSN and row counts (%s)', async (backend) => {
+    const { env } = lakes.find((lake) => lake.backend === backend)!;
     const status = await runCli(['status', '--json'], env);
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as { slot: { lagBytes: string }; tables: Array<{ table: string; rows: string; sourceLsn: string }> };

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { icebergRead } from 'icebird';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
-import { lakeEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+import { lakeEnv, onS3, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
 import { runCli } from '../support/cli.ts';
-import { localTableUrl, serveLocalFiles } from '../support/icebird-fetch.ts';
+import { localTableUrl, serveLocalFiles, type LocalFetch } from '../support/icebird-fetch.ts';
+import { serveS3Objects } from '../support/icebird-s3-fetch.ts';
+import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
 import { decodeAvroFile } from '../../src/lake/iceberg/avro-container.ts';
 
 /**
@@ -78,19 +80,25 @@ function sourceInvoices(): Array<[string, string, string, string, string]> {
 }
 
 let db: TestDatabase;
+let s3: TestS3Server;
 let env: Record<string, string>;
+/** The same source streamed (by a slot of its own) into a lake on the test S3 server. */
+let s3Env: Record<string, string>;
 let tableDir: string;
 let source: SourceRow[];
 
 beforeAll(async () => {
-  db = await startTestDatabase('icebird_read');
+  [db, s3] = await Promise.all([startTestDatabase('icebird_read'), startS3Server()]);
   await db.query(SOURCE_DDL);
   env = await lakeEnv(db);
+  s3Env = onS3(await lakeEnv(db, { SLOT_NAME: 'icebird_s3', PUBLICATION_NAME: 'icebird_s3' }), s3);
   tableDir = join(env.LAKE!, 'invoices');
 
-  const setup = await runCli(['setup'], env);
-  expect(setup.stderr).toBe('');
-  expect(setup.code).toBe(0);
+  for (const lake of [env, s3Env]) {
+    const setup = await runCli(['setup'], lake);
+    expect(setup.stderr).toBe('');
+    expect(setup.code).toBe(0);
+  }
 
   // Three transactions, so the lake sees more than one source commit.
   const rows = sourceInvoices();
@@ -109,16 +117,25 @@ beforeAll(async () => {
   );
   expect(source).toHaveLength(INVOICE_COUNT);
 
-  const run = await runCli(['run', '--once'], env);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  expect(run.stdout).toContain(`invoices +${INVOICE_COUNT}`);
+  for (const lake of [env, s3Env]) {
+    const run = await runCli(['run', '--once'], lake);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`invoices +${INVOICE_COUNT}`);
+  }
 });
 
 afterAll(async () => {
   await db?.stop();
+  await s3?.stop();
   if (env?.LAKE) await rm(env.LAKE, { recursive: true, force: true });
 });
+
+/** How icebird reaches each lake: local files through a fetch that serves the disk, S3 objects from the test server. */
+const ICEBIRD_LAKES = [
+  { backend: 'local disk', tableUrl: () => localTableUrl(tableDir), serve: serveLocalFiles, dataFileScheme: 'file:///', lakeEnv: () => env },
+  { backend: 'S3 (s3rver)', tableUrl: () => `${s3Env.LAKE}/invoices`, serve: () => serveS3Objects(s3.endpoint), dataFileScheme: 'https://', lakeEnv: () => s3Env },
+] satisfies Array<{ backend: string; tableUrl: () => string; serve: () => LocalFetch; dataFileScheme: string; lakeEnv: () => Record<string, string> }>;
 
 /** Exact unscaled cents of a numeric(14,2) text ("-0.01" → -1n). */
 function cents(text: string): bigint {
@@ -151,18 +168,18 @@ async function dataFilePaths(): Promise<string[]> {
   return paths;
 }
 
-describe('icebird 0.3.1 reads the invoices lake table', () => {
+describe.each(ICEBIRD_LAKES)('icebird 0.3.1 reads the invoices lake table on $backend', ({ tableUrl, serve, dataFileScheme, lakeEnv: lakeEnvOf }) => {
   it('returns exactly the source rows', async () => {
-    const served = serveLocalFiles();
+    const served = serve();
     let rows: Array<Record<string, any>>;
     try {
-      rows = await icebergRead({ tableUrl: localTableUrl(tableDir) });
+      rows = await icebergRead({ tableUrl: tableUrl() });
     } finally {
       served.restore();
     }
-    // icebird found the table through the hint and followed the file:// paths the metadata names
-    expect(served.requests[0]!.url).toBe(`${localTableUrl(tableDir)}/metadata/version-hint.text`);
-    expect(served.requests.some((r) => r.url.startsWith('file:///') && r.url.endsWith('.parquet') && r.range !== null)).toBe(true);
+    // icebird found the table through the hint and followed the paths the metadata names, reading byte ranges
+    expect(served.requests[0]!.url).toMatch(/\/invoices\/metadata\/version-hint\.text$/);
+    expect(served.requests.some((r) => r.url.startsWith(dataFileScheme) && r.url.endsWith('.parquet') && r.range !== null)).toBe(true);
 
     expect(rows).toHaveLength(INVOICE_COUNT);
     const lake = rows
@@ -191,9 +208,9 @@ describe('icebird 0.3.1 reads the invoices lake table', () => {
   });
 
   it('has the columns of the Iceberg schema, including the risk and commit columns', async () => {
-    const served = serveLocalFiles();
+    const served = serve();
     try {
-      const rows = await icebergRead({ tableUrl: localTableUrl(tableDir), rowEnd: 5 });
+      const rows = await icebergRead({ tableUrl: tableUrl(), rowEnd: 5 });
       expect(rows.length).toBeGreaterThan(0);
       expect(Object.keys(rows[0]!)).toEqual([
         'invoice_id',
@@ -217,14 +234,16 @@ describe('icebird 0.3.1 reads the invoices lake table', () => {
 
   it('keeps microseconds and exact decimals (checked through `invoice-lake query`, DuckDB)', async () => {
     const rows = await queryLake<{ invoice_id: string; issuer_id: string; receiver_id: string; amount: string; micros: string }>(
-      env,
+      lakeEnvOf(),
       `SELECT invoice_id::VARCHAR AS invoice_id, issuer_id::VARCHAR AS issuer_id, receiver_id::VARCHAR AS receiver_id,
               amount::VARCHAR AS amount, epoch_us(issue_date)::VARCHAR AS micros
          FROM invoices ORDER BY invoices.invoice_id`,
     );
     expect(rows).toEqual(source);
   });
+});
 
+describe('icebird 0.3.1 reads the invoices lake table (format checks, local disk)', () => {
   it('partitions by month(issue_date): one data file directory per month, and the year boundary splits', async () => {
     const files = await dataFilePaths();
     expect(files.length).toBeGreaterThan(1);

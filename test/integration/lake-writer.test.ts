@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../src/storage/local-storage.ts';
+import type { LakeStorage } from '../../src/storage/lake-storage.ts';
+import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
 import { FilesystemCatalog } from '../../src/catalog/filesystem-catalog.ts';
 import { LakeTable } from '../../src/lake/lake-table.ts';
 import { INVOICES_TABLE, QUARANTINE_TABLE } from '../../src/lake/tables/lake-tables.ts';
@@ -22,45 +24,31 @@ function invoice(id: bigint, day: bigint): RowValues {
   return [id, JAN_2026 + day * DAY, 1n + (id % 7n), 2n, id * 101n, 0.25, 'model@1', id, JAN_2026 + day * DAY];
 }
 
-describe('the pipelined lake writer', () => {
+const encoder = new WorkerEncoder();
+afterAll(async () => encoder.close());
+
+describe.each(['local disk', 'S3 (s3rver)'] as const)('the pipelined lake writer on %s', (backend) => {
   let root: string;
-  let storage: LocalStorage;
-  const encoder = new WorkerEncoder();
+  let s3: TestS3Server | undefined;
+  let storage: LakeStorage;
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'invoice-lake-writer-'));
+    if (backend === 'S3 (s3rver)') s3 = await startS3Server();
   });
   afterAll(async () => {
-    await encoder.close();
+    await s3?.stop();
     await rm(root, { recursive: true, force: true });
   });
 
   /** A lake of its own per test (table locations do not depend on the namespace). */
   async function tables(namespace: string): Promise<LakeTable[]> {
-    storage = new LocalStorage(join(root, namespace));
+    storage = s3 ? s3.storage(namespace) : new LocalStorage(join(root, namespace));
     const catalog = new FilesystemCatalog(storage);
     const created = [INVOICES_TABLE, QUARANTINE_TABLE].map((definition) => new LakeTable({ storage, catalog }, { namespace, definition }));
     for (const table of created) await table.ensureCreated();
     return created;
   }
-
-  it('encodes byte-identical Parquet and metrics on the worker thread and inline', async () => {
-    const rows = Array.from({ length: 3000 }, (_, i) => invoice(BigInt(i) - 1500n, BigInt(i % 70)));
-    const fill = () => {
-      const buffer = new ColumnBuffer(INVOICES_TABLE);
-      for (const row of rows) buffer.append(row);
-      return buffer.take();
-    };
-    const onWorker = await encoder.encode(fill());
-    const inline = await inlineEncoder.encode(fill());
-    expect(onWorker.map((file) => file.month)).toEqual([672, 673, 674]);
-    expect(onWorker.length).toBe(inline.length);
-    onWorker.forEach((file, i) => {
-      expect(Buffer.from(file.bytes).equals(Buffer.from(inline[i]!.bytes))).toBe(true);
-      expect(file.stats).toEqual(inline[i]!.stats);
-      expect(file.recordCount).toBe(inline[i]!.recordCount);
-    });
-  });
 
   it('takes the rows when a commit starts, accepts new rows while it lands, and lands commits in order', async () => {
     const lakeTables = await tables('ordered');
@@ -153,6 +141,26 @@ describe('the pipelined lake writer', () => {
     const table = new LakeTable({ storage, catalog }, { namespace: 'older', definition: older });
     await expect(table.load()).rejects.toThrow(/has columns \[.*\], this version writes/);
     await expect(invoices!.load()).resolves.toBeDefined();
+  });
+});
+
+describe('the lake writer\'s encoder', () => {
+  it('encodes byte-identical Parquet and metrics on the worker thread and inline', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => invoice(BigInt(i) - 1500n, BigInt(i % 70)));
+    const fill = () => {
+      const buffer = new ColumnBuffer(INVOICES_TABLE);
+      for (const row of rows) buffer.append(row);
+      return buffer.take();
+    };
+    const onWorker = await encoder.encode(fill());
+    const inline = await inlineEncoder.encode(fill());
+    expect(onWorker.map((file) => file.month)).toEqual([672, 673, 674]);
+    expect(onWorker.length).toBe(inline.length);
+    onWorker.forEach((file, i) => {
+      expect(Buffer.from(file.bytes).equals(Buffer.from(inline[i]!.bytes))).toBe(true);
+      expect(file.stats).toEqual(inline[i]!.stats);
+      expect(file.recordCount).toBe(inline[i]!.recordCount);
+    });
   });
 
   it('encodes a feature checkpoint on the worker from a copy taken at the boundary, unaffected by later invoices', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { icebergRead } from 'icebird';
@@ -14,6 +14,9 @@ import { snapshotFiles } from '../../src/query/snapshot-files.ts';
 import { openLake } from '../../src/lake/open-lake.ts';
 import { LakeQuery } from '../../src/query/lake-query.ts';
 import { localTableUrl, serveLocalFiles } from '../support/icebird-fetch.ts';
+import { serveS3Objects } from '../support/icebird-s3-fetch.ts';
+import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
+import type { LakeStorage } from '../../src/storage/lake-storage.ts';
 
 const MERGE_AT = 4;
 const COMMITS = 11;
@@ -23,15 +26,22 @@ const COMMITS = 11;
  * merged into one manifest of EXISTING entries that keep their sequence
  * numbers, and every reader still sees every row exactly once.
  */
-describe('manifest merging', () => {
+describe.each(['local disk', 'S3 (s3rver)'] as const)('manifest merging on %s', (backend) => {
   let root: string;
+  let s3: TestS3Server | undefined;
   let table: LakeTable;
-  let storage: LocalStorage;
+  let storage: LakeStorage;
   const counts: number[] = [];
+  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'invoice-lake-merge-'));
-    storage = new LocalStorage(root);
+    if (backend === 'S3 (s3rver)') {
+      s3 = await startS3Server();
+      // openLake below builds its own client from the AWS default provider chain, as the CLI does.
+      Object.assign(process.env, s3.env);
+    }
+    storage = s3 ? s3.storage('merge') : new LocalStorage(root);
     const catalog = new FilesystemCatalog(storage);
     table = new LakeTable({ storage, catalog }, { namespace: 'lake', definition: INVOICES_TABLE, manifestMergeCount: MERGE_AT });
     await table.ensureCreated();
@@ -51,7 +61,11 @@ describe('manifest merging', () => {
       counts.push((await decodeManifestList(await storage.read(storage.relativePath(currentSnapshot(loaded.metadata)!.manifestList)!))).length);
     }
   });
-  afterAll(async () => rm(root, { recursive: true, force: true }));
+  afterAll(async () => {
+    process.env = savedEnv;
+    await s3?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
 
   it('never keeps more than the threshold of manifests', () => {
     expect(Math.max(...counts)).toBeLessThanOrEqual(MERGE_AT);
@@ -70,8 +84,40 @@ describe('manifest merging', () => {
     expect(viaScan.dataFiles.reduce((sum, file) => sum + file.recordCount, 0n)).toBe(BigInt(COMMITS * 11));
   });
 
+  it.runIf(backend === 'S3 (s3rver)')('fetches data files into the query cache only for statements that read them', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'invoice-lake-merge-cache-'));
+    const cached = async () => (await readdir(cacheDir)).filter((name) => name.endsWith('.parquet')).length;
+    const lake = openLake({ lake: storage.root, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake', s3: { endpoint: s3!.endpoint }, cache: { directory: cacheDir } });
+    const session = await LakeQuery.open(lake);
+    try {
+      expect(await cached()).toBe(0);
+      expect((await session.run('SELECT 42')).rows).toEqual([[42]]);
+      expect(await cached()).toBe(0);
+      // A point lookup fetches the files its manifests select, not the table.
+      const pruned = await session.restrictView('invoices', [{ column: 'invoice_id', op: 'eq', value: 5n }]);
+      expect(pruned.counts.filesSelected).toBeLessThan(COMMITS * 2);
+      expect((await session.run('SELECT amount::VARCHAR FROM invoices WHERE invoice_id = 5')).rows).toEqual([['5.01']]);
+      expect(await cached()).toBe(pruned.counts.filesSelected);
+      await session.restrictView('invoices', []);
+      expect((await session.run('SELECT count(*)::INTEGER FROM invoices')).rows).toEqual([[COMMITS * 11]]);
+      expect(await cached()).toBe(COMMITS * 2);
+    } finally {
+      session.close();
+      await lake.close();
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
   it('reads back every row once through DuckDB and through icebird', async () => {
-    const lake = openLake({ lake: root, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake' });
+    const lake = openLake({
+      lake: s3 ? storage.root : root,
+      catalog: 'filesystem',
+      catalogUrl: undefined,
+      catalogName: 'x',
+      catalogSchema: 'x',
+      namespace: 'lake',
+      ...(s3 && { s3: { endpoint: s3.endpoint }, cache: { directory: s3.cacheDir } }),
+    });
     const session = await LakeQuery.open(lake);
     try {
       const { rows } = await session.run('SELECT count(*)::VARCHAR, count(DISTINCT invoice_id)::VARCHAR, sum(amount)::VARCHAR FROM invoices');
@@ -83,9 +129,9 @@ describe('manifest merging', () => {
       session.close();
       await lake.close();
     }
-    const served = serveLocalFiles();
+    const served = s3 ? serveS3Objects(s3.endpoint) : serveLocalFiles();
     try {
-      const rows = await icebergRead({ tableUrl: localTableUrl(join(root, 'invoices')) });
+      const rows = await icebergRead({ tableUrl: s3 ? `${storage.root}/invoices` : localTableUrl(join(root, 'invoices')) });
       expect(rows).toHaveLength(COMMITS * 11);
       expect(new Set(rows.map((row: Record<string, unknown>) => String(row.invoice_id))).size).toBe(COMMITS * 11);
     } finally {

@@ -75,7 +75,7 @@ export function localPath(url: string): string {
   throw new Error(`test fetch: refusing ${url} (only ${LOCAL_ORIGIN}/… and file:// URLs are served)`);
 }
 
-async function readSlice(path: string, start: number, end: number): Promise<Uint8Array> {
+async function readSlice(path: string, start: number, end: number): Promise<Uint8Array<ArrayBuffer>> {
   const handle = await open(path, 'r');
   try {
     const bytes = new Uint8Array(end - start);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestDatabase } from './test-database.ts';
 import { runCli } from './cli.ts';
+import type { TestS3Server } from './s3-server.ts';
 
 /** Environment for CLI runs against a test database and a fresh lake directory. */
 export async function lakeEnv(database: TestDatabase, extra: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -10,6 +11,19 @@ export async function lakeEnv(database: TestDatabase, extra: Record<string, stri
   // A catalog name of its own: the catalog row, not LAKE, decides where a table lives.
   const catalogName = `test_${lake.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, '_')}`;
   return { DATABASE_URL: database.url, LAKE: lake, CATALOG_NAME: catalogName, BATCH_MAX_DELAY_MS: '200', ...extra };
+}
+
+/** Where a test's lake lives: lake-level tests run on both. */
+export type LakeBackend = 'local' | 's3';
+export const LAKE_BACKENDS: readonly LakeBackend[] = ['local', 's3'];
+
+/**
+ * The same environment with the lake moved to a fresh prefix on the test S3
+ * server: LAKE=s3://…, S3_ENDPOINT, s3rver's credentials (as the AWS default
+ * provider chain reads them from the environment), AWS_REGION and a cache dir.
+ */
+export function onS3(env: Record<string, string>, server: TestS3Server): Record<string, string> {
+  return { ...env, ...server.env, LAKE: server.lakeUri() };
 }
 
 /**

@@ -145,7 +145,7 @@ describe('pruneDataFiles', () => {
       readIfExists: (path) => storage.readIfExists(path),
       delete: (path) => storage.delete(path),
       list: (prefix) => storage.list(prefix),
-      queryPath: (uri) => storage.queryPath(uri),
+      queryPaths: (uris) => storage.queryPaths(uris),
       checkWritable: () => storage.checkWritable(),
     };
     const filter = [{ column: 'invoice_id', op: 'eq', value: 450n }] as const;
