@@ -38,7 +38,7 @@ export async function writeResultFiles(session: LakeQuery, sql: string, output: 
     const fieldIds = definition.columns.map((column) => `${literal(column.name)}: ${column.fieldId}`).join(', ');
     const target = partitionColumn ? scratch : join(scratch, 'result.parquet');
     const options = [`FORMAT parquet`, `COMPRESSION zstd`, `FIELD_IDS {${fieldIds}}`, ...(partitionColumn ? [`PARTITION_BY (${MONTH_KEY})`, 'OVERWRITE_OR_IGNORE true'] : [])];
-    await session.run(`COPY (SELECT ${columns.join(', ')} FROM (${sql}) AS job_result) TO ${literal(target)} (${options.join(', ')})`);
+    await session.copyTo(`SELECT ${columns.join(', ')} FROM (${sql}) AS job_result`, target, options.join(', '));
 
     const files: DataFile[] = [];
     let rowCount = 0;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { completion, runCli, startCli } from '../support/cli.ts';
-import { ownSourceEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+import { LAKE_BACKENDS, onS3, ownSourceEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
 
 const DELTA_COPY = `-- schedule: on-commit invoices
 -- output: delta_copy
@@ -18,8 +19,9 @@ SELECT invoice_id, amount FROM invoices_delta
  * moments of a daemon under load. Afterwards the job's output holds every
  * invoice exactly once: no delta processed twice, none skipped.
  */
-describe('on-commit job across kill -9', () => {
+describe.each(LAKE_BACKENDS)('on-commit job across kill -9, lake on %s', (backend) => {
   let db: TestDatabase;
+  let s3: TestS3Server | undefined;
   let env: Record<string, string>;
   let nextId = 1;
 
@@ -29,9 +31,17 @@ describe('on-commit job across kill -9', () => {
     const jobs = await mkdtemp(join(tmpdir(), 'invoice-lake-jobs-'));
     await writeFile(join(jobs, 'delta_copy.sql'), DELTA_COPY);
     env = await ownSourceEnv(db, 'job_crash', { JOBS_DIR: jobs, JOBS_MIN_INTERVAL_MS: '0', BATCH_MAX_DELAY_MS: '100', BATCH_MAX_ROWS: '200' });
-    expect((await runCli(['setup'], env)).code).toBe(0);
+    if (backend === 's3') {
+      s3 = await startS3Server();
+      env = onS3(env, s3);
+    }
+    const setup = await runCli(['setup'], env);
+    expect(setup.code, setup.stderr).toBe(0);
   });
-  afterAll(async () => db?.stop());
+  afterAll(async () => {
+    await db?.stop();
+    await s3?.stop();
+  });
 
   async function insertInvoices(count: number, perTransaction = 50): Promise<void> {
     for (let done = 0; done < count; done += perTransaction) {
@@ -80,7 +90,8 @@ describe('on-commit job across kill -9', () => {
     expect(await outputCounts()).toEqual({ rows: 500, distinct: 500, missing: 0, amounts_match: true });
   });
 
-  it('random kill -9 of the daemon while invoices stream in and the job runs', async () => {
+  // Random kills are the same code on both backends; once is enough for the suite's time.
+  it.runIf(backend === 'local')('random kill -9 of the daemon while invoices stream in and the job runs', async () => {
     let inserting = true;
     const writer = (async () => {
       while (inserting) {

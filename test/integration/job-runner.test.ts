@@ -14,7 +14,10 @@ import { decodeSingleValue } from '../../src/lake/iceberg/single-value.ts';
 import { monthFromMicros } from '../../src/lake/iceberg/transforms.ts';
 import { icebergRead } from 'icebird';
 import type { IcebergPrimitive } from '../../src/lake/iceberg/spec-types.ts';
-import { localTableUrl, serveLocalFiles } from '../support/icebird-fetch.ts';
+import { localTableUrl, serveLocalFiles, type LocalFetch } from '../support/icebird-fetch.ts';
+import { serveS3Objects } from '../support/icebird-s3-fetch.ts';
+import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
+import { LAKE_BACKENDS } from '../support/lake-env.ts';
 
 const JAN_2026 = 1_767_225_600_000_000n;
 const DAY = 86_400_000_000n;
@@ -24,9 +27,11 @@ const DAY = 86_400_000_000n;
  * exactly once across runs, and replace-partitions rewrites only the months
  * the new rows touched, as one overwrite snapshot.
  */
-describe('the job runner', () => {
+describe.each(LAKE_BACKENDS)('the job runner, lake on %s', (backend) => {
   let root: string;
   let lake: Lake;
+  let s3: TestS3Server | undefined;
+  let lakeUri: string;
   let jobs: LoadedJob[];
   const openSession = () => LakeQuery.open(lake);
   let nextId = 1n;
@@ -50,7 +55,23 @@ describe('the job runner', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'invoice-lake-jobs-'));
-    lake = openLake({ lake: join(root, 'lake'), catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake' });
+    lakeUri = join(root, 'lake');
+    if (backend === 's3') {
+      s3 = await startS3Server();
+      // The AWS SDK's default provider chain reads the credentials from the environment, as in production.
+      Object.assign(process.env, s3.env);
+      lakeUri = s3.lakeUri();
+    }
+    lake = openLake({
+      lake: lakeUri,
+      catalog: 'filesystem',
+      catalogUrl: undefined,
+      catalogName: 'x',
+      catalogSchema: 'x',
+      namespace: 'lake',
+      s3: { endpoint: s3?.endpoint },
+      cache: { directory: s3?.cacheDir },
+    });
     for (const table of lake.streamTables) await table.ensureCreated();
     const directory = join(root, 'jobs');
     await mkdir(directory);
@@ -75,7 +96,8 @@ SELECT issuer_id, date_trunc('month', issue_date) AS month, count(*)::BIGINT AS 
     ]);
   });
   afterAll(async () => {
-    await lake.close();
+    await lake?.close();
+    await s3?.stop();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -114,11 +136,11 @@ SELECT issuer_id, date_trunc('month', issue_date) AS month, count(*)::BIGINT AS 
     const session = await openSession();
     try {
       for (const { dataFile } of scan.files) {
-        const path = lake.storage.relativePath(dataFile.filePath)!;
+        const [path] = await lake.storage.queryPaths([dataFile.filePath]);
         const [row] = (
           await session.run(
             `SELECT count(*)::INTEGER, min(issuer_id)::INTEGER, max(issuer_id)::INTEGER, epoch_us(min(month))::VARCHAR, epoch_us(max(month))::VARCHAR, min(amount)::VARCHAR, max(amount)::VARCHAR
-               FROM read_parquet('${join(lake.storage.root, path)}')`,
+               FROM read_parquet('${path}')`,
           )
         ).rows as [[number, number, number, string, string, string, string]];
         const [count, minIssuer, maxIssuer, minMonth, maxMonth, minAmount, maxAmount] = row;
@@ -138,9 +160,9 @@ SELECT issuer_id, date_trunc('month', issue_date) AS month, count(*)::BIGINT AS 
       session.close();
     }
     // An independent reader sees the overwrite snapshot: the replaced month's old file is gone.
-    const served = serveLocalFiles();
+    const served: LocalFetch = s3 ? serveS3Objects(s3.endpoint) : serveLocalFiles();
     try {
-      const read = await icebergRead({ tableUrl: localTableUrl(join(lake.storage.root, 'monthly')) });
+      const read = await icebergRead({ tableUrl: s3 ? `${lakeUri}/monthly` : localTableUrl(join(lakeUri, 'monthly')) });
       const total = read.reduce((sum, row) => sum + Number(row.invoices), 0);
       expect(read.length).toBe(6);
       expect(total).toBe(62);
