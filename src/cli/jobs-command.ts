@@ -8,6 +8,7 @@ import { loadSources } from '../query/sources/source-config.ts';
 import { loadJobs, type JobSet } from '../jobs/job-loader.ts';
 import { runJobOnce, type JobRunContext } from '../jobs/job-runner.ts';
 import { JobHistory } from '../jobs/job-history.ts';
+import { JOB_MEMORY_LIMIT } from '../jobs/job-runtime.ts';
 import { JOB_RUNS_TABLE, type JobRunRecord } from '../jobs/job-runs.ts';
 import { createLogger } from '../log/logger.ts';
 import { lakeSettings } from './lake-settings.ts';
@@ -120,7 +121,7 @@ async function withJobs<T>(settings: Settings, action: (loaded: { lake: Lake; se
   const sources = await loadSources(settings);
   const lake = openLake(lakeSettings(settings));
   try {
-    const context: JobRunContext = { lake, openSession: () => LakeQuery.open(lake, { sources }) };
+    const context: JobRunContext = { lake, openSession: () => LakeQuery.open(lake, { sources, memoryLimit: JOB_MEMORY_LIMIT }) };
     const set = await loadJobs(jobsDirectory(settings), lake, context.openSession);
     return await action({ lake, set, context });
   } finally {

@@ -7,6 +7,14 @@ import type { JobRunContext } from './job-runner.ts';
 import { JobHistory } from './job-history.ts';
 import { JobScheduler, type SchedulerEvents, type SchedulerOptions } from './job-scheduler.ts';
 
+/**
+ * DuckDB memory of one job run. Jobs run beside the stream, so they must not
+ * take the machine's memory (DuckDB's default is 80% of it); beyond this,
+ * DuckDB spills to the temp directory. Enriching 1M invoices took 4.0 s either
+ * way, at 440 MB peak RSS with this limit, 730 MB with 512 MB, 770 MB without.
+ */
+export const JOB_MEMORY_LIMIT = '256MB';
+
 export interface JobRuntime {
   set: JobSet;
   context: JobRunContext;
@@ -18,7 +26,7 @@ export async function openJobs(
   deps: { lake: Lake; logger: Logger },
   options: { directory: string; sources: readonly SourceDefinition[] },
 ): Promise<JobRuntime> {
-  const context: JobRunContext = { lake: deps.lake, openSession: () => LakeQuery.open(deps.lake, { sources: options.sources }) };
+  const context: JobRunContext = { lake: deps.lake, openSession: () => LakeQuery.open(deps.lake, { sources: options.sources, memoryLimit: JOB_MEMORY_LIMIT }) };
   const directory = options.directory;
   const set = await loadJobs(directory, deps.lake, context.openSession);
   for (const rejected of set.rejected) deps.logger.error({ reason: rejected.message }, 'job disabled');

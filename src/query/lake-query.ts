@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { DataFile, IcebergSchema } from '../lake/iceberg/spec-types.ts';
 import type { Lake } from '../lake/open-lake.ts';
@@ -62,7 +64,7 @@ export class LakeQuery {
   }
 
   /** Opens a session; each of `options.sources` (see loadSources) becomes a view too, beside the lake tables. */
-  static async open(lake: Lake, options: { sources?: readonly SourceDefinition[] } = {}): Promise<LakeQuery> {
+  static async open(lake: Lake, options: { sources?: readonly SourceDefinition[]; memoryLimit?: string } = {}): Promise<LakeQuery> {
     const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
     const connection = await instance.connect();
     try {
@@ -70,6 +72,9 @@ export class LakeQuery {
       await connection.run("SET TimeZone = 'UTC'");
       // Data files are immutable, so their Parquet footers can be cached for the session's life.
       await connection.run('SET parquet_metadata_cache = true');
+      // Spills go to the system temp directory, not `.tmp` in the working directory (read-only in the container).
+      await connection.run(`SET temp_directory = '${join(tmpdir(), 'invoice-lake-duckdb').replace(/'/g, "''")}'`);
+      if (options.memoryLimit) await connection.run(`SET memory_limit = '${options.memoryLimit.replace(/'/g, "''")}'`);
       const files = await dataFileReader(connection, lake.storage);
       let views: LakeView[];
       let pending: TableFiles[] = [];
