@@ -8,6 +8,7 @@ import type { ColumnDefinition, ColumnKind } from '../lake/tables/table-definiti
 import { columnBounds, type ColumnStats } from '../lake/batch/column-stats.ts';
 import { partitionDirectory } from '../lake/batch/data-file-writer.ts';
 import type { LakeQuery } from '../query/lake-query.ts';
+import { quoteIdentifier as identifier, quoteLiteral as literal } from '../query/sql-quoting.ts';
 
 /** DuckDB's directory name for a NULL partition value. */
 const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
@@ -138,5 +139,3 @@ function duckdbType(kind: ColumnKind): string {
   }
 }
 
-const identifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeStorage, S3ReadAccess } from '../storage/lake-storage.ts';
+import { quoteLiteral as literal } from './sql-quoting.ts';
 
 /** How a query session turns data file URIs into paths DuckDB reads. */
 export interface DataFileReader {
@@ -58,5 +59,3 @@ export function s3SecretSql(access: S3ReadAccess): string {
   options.push(['URL_STYLE', literal(access.pathStyle ? 'path' : 'vhost')]);
   return `CREATE OR REPLACE TEMPORARY SECRET invoice_lake_s3 (${options.map(([key, value]) => `${key} ${value}`).join(', ')})`;
 }
-
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;

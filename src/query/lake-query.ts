@@ -11,6 +11,7 @@ import { pruneDataFiles, type PrunedFiles } from './file-pruning.ts';
 import { ManifestCache } from './manifest-cache.ts';
 import { createSourceViews } from './sources/source-views.ts';
 import { relationsRead } from './sql-predicates.ts';
+import { quoteLiteral } from './sql-quoting.ts';
 import { dataFileReader, type DataFileReader } from './duckdb-s3-access.ts';
 import type { SourceDefinition } from './sources/source-config.ts';
 
@@ -73,8 +74,8 @@ export class LakeQuery {
       // Data files are immutable, so their Parquet footers can be cached for the session's life.
       await connection.run('SET parquet_metadata_cache = true');
       // Spills go to the system temp directory, not `.tmp` in the working directory (read-only in the container).
-      await connection.run(`SET temp_directory = '${join(tmpdir(), 'invoice-lake-duckdb').replace(/'/g, "''")}'`);
-      if (options.memoryLimit) await connection.run(`SET memory_limit = '${options.memoryLimit.replace(/'/g, "''")}'`);
+      await connection.run(`SET temp_directory = ${quoteLiteral(join(tmpdir(), 'invoice-lake-duckdb'))}`);
+      if (options.memoryLimit) await connection.run(`SET memory_limit = ${quoteLiteral(options.memoryLimit)}`);
       const files = await dataFileReader(connection, lake.storage);
       let views: LakeView[];
       let pending: TableFiles[] = [];
@@ -170,7 +171,7 @@ export class LakeQuery {
   async copyTo(select: string, target: string, options: string): Promise<void> {
     await this.#realizeViewsReadBy(select);
     try {
-      await this.#connection.run(`COPY (${select}) TO '${target.replace(/'/g, "''")}' (${options})`);
+      await this.#connection.run(`COPY (${select}) TO ${quoteLiteral(target)} (${options})`);
     } catch (error) {
       throw new LakeError('query', (error as Error).message.split('\n')[0] ?? String(error), { cause: error, retryable: false });
     }

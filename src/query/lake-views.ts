@@ -4,6 +4,7 @@ import type { DataFile, IcebergPrimitive, IcebergSchema } from '../lake/iceberg/
 import type { LakeStorage } from '../storage/lake-storage.ts';
 import { snapshotFiles } from './snapshot-files.ts';
 import { duckdbTypeOfIceberg } from './sources/iceberg-column-types.ts';
+import { quoteIdentifier, quoteLiteral } from './sql-quoting.ts';
 
 /** Turns data file URIs into paths DuckDB opens (the storage itself, or DuckDB's httpfs reading the URIs). */
 export type DataFilePaths = Pick<LakeStorage, 'queryPaths'>;
@@ -82,10 +83,3 @@ export function schemaColumns(schema: IcebergSchema): string[] {
   return schema.fields.map((field) => field.name);
 }
 
-export function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}

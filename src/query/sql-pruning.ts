@@ -1,6 +1,6 @@
 import { DuckDBTypeId } from '@duckdb/node-api';
 import type { LakeQuery } from './lake-query.ts';
-import { quoteIdentifier } from './lake-views.ts';
+import { quoteIdentifier } from './sql-quoting.ts';
 import type { ColumnPredicate, ComparisonOp } from './file-filter.ts';
 import { currentSnapshot } from '../lake/lake-table.ts';
 import { extractTablePredicates, type SqlPredicate } from './sql-predicates.ts';

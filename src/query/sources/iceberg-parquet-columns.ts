@@ -4,6 +4,7 @@
  * are matched by field id or, for writers that store none, by name.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteLiteral } from '../sql-quoting.ts';
 
 export interface ParquetColumn {
   name: string;
@@ -45,7 +46,7 @@ export function hasFieldIds(columns: readonly ParquetColumn[]): boolean {
 export async function readParquetColumns(connection: DuckDBConnection, paths: readonly string[]): Promise<Map<string, ParquetColumn[]>> {
   const byFile = new Map<string, ParquetSchemaRow[]>(paths.map((path) => [path, []]));
   if (paths.length === 0) return new Map();
-  const list = paths.map((path) => `'${path.replace(/'/g, "''")}'`).join(', ');
+  const list = paths.map(quoteLiteral).join(', ');
   const reader = await connection.runAndReadAll(`SELECT file_name, name, field_id, num_children FROM parquet_schema([${list}])`);
   for (const [fileName, name, fieldId, numChildren] of reader.getRows()) {
     byFile.get(String(fileName))?.push({

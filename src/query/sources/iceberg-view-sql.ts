@@ -5,6 +5,7 @@
  * each applied only to the data files the sequence-number rules allow.
  */
 import { hasFieldIds, type ParquetColumn } from './iceberg-parquet-columns.ts';
+import { quoteIdentifier, quoteLiteral } from '../sql-quoting.ts';
 
 export interface ViewColumn {
   id: number;
@@ -36,13 +37,6 @@ const POS = '__iceberg_pos';
 const SEQ = '__iceberg_seq';
 const SCOPE = '__iceberg_scope';
 
-export function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
 
 function pathList(paths: readonly string[]): string {
   return `[${paths.map(quoteLiteral).join(', ')}]`;

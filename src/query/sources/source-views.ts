@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LakeError } from '../../errors/lake-error.ts';
-import { quoteIdentifier } from '../lake-views.ts';
+import { quoteIdentifier, quoteLiteral } from '../sql-quoting.ts';
 import type { SourceDefinition } from './source-config.ts';
 
 export interface SourceView {
@@ -88,6 +88,3 @@ async function reservedKeywords(connection: DuckDBConnection): Promise<Set<strin
   return new Set(reader.getRows().map((row) => String(row[0])));
 }
 
-function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
