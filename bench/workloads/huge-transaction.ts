@@ -122,7 +122,7 @@ async function waitForActiveSlot(client: pg.Client): Promise<void> {
 
 /** Polls the lake's current snapshot summary (catalog row + metadata JSON): cheap next to a query. */
 async function waitForLakeRows(url: string, lakeDir: string, rows: number): Promise<void> {
-  const lake = openLake({ lake: lakeDir, catalog: 'jdbc', catalogUrl: url, catalogName: 'invoice_lake', catalogSchema: 'invoice_lake_catalog', namespace: 'lake' });
+  const lake = await openLake({ lake: lakeDir, catalog: 'jdbc', catalogUrl: url, catalogName: 'invoice_lake', catalogSchema: 'invoice_lake_catalog', namespace: 'lake' });
   try {
     const deadline = performance.now() + 30 * 60_000;
     while (performance.now() < deadline) {

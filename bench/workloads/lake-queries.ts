@@ -75,7 +75,7 @@ export async function lakeQueries(options: { invoices: number; customers: number
   const { invoices, customers, log } = options;
   const database = await startBenchDatabase(customers);
   const lakeRoot = await mkdtemp(join(tmpdir(), 'invoice-lake-bench-queries-'));
-  const lake = openLake({ lake: lakeRoot, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'bench', catalogSchema: 'bench', namespace: 'lake' });
+  const lake = await openLake({ lake: lakeRoot, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'bench', catalogSchema: 'bench', namespace: 'lake' });
   let session: LakeQuery | undefined;
   try {
     const client = database.client;

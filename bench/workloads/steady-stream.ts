@@ -135,7 +135,7 @@ async function waitForDrain(client: pg.Client): Promise<void> {
 
 /** Per row: lake snapshot time of its data file minus its source commit time. */
 async function rowFreshness(url: string, lakeDir: string): Promise<{ p50: number; p99: number; timeline: SteadyResult['timeline'] }> {
-  const lake = openLake({ lake: lakeDir, catalog: 'jdbc', catalogUrl: url, catalogName: 'invoice_lake', catalogSchema: 'invoice_lake_catalog', namespace: 'lake' });
+  const lake = await openLake({ lake: lakeDir, catalog: 'jdbc', catalogUrl: url, catalogName: 'invoice_lake', catalogSchema: 'invoice_lake_catalog', namespace: 'lake' });
   try {
     const { metadata } = await lake.table('invoices').load();
     const read = (uri: string) => lake.storage.read(lake.storage.relativePath(uri) ?? uri);

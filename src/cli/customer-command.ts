@@ -24,7 +24,7 @@ export async function customerCommand(
 ): Promise<void> {
   const customerId = parseId(id, 'customer');
   if (options.months > MAX_MONTHS) throw new LakeError('config', `--months must be at most ${MAX_MONTHS}, got ${options.months}`);
-  const lake = openLake(lakeSettings(settings));
+  const lake = await openLake(lakeSettings(settings));
   try {
     const session = await LakeQuery.open(lake);
     try {

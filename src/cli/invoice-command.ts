@@ -13,7 +13,7 @@ import { parseId } from './id-argument.ts';
  */
 export async function invoiceCommand(settings: Settings, id: string, format: 'table' | 'json', write: (text: string) => void): Promise<void> {
   const invoiceId = parseId(id, 'invoice');
-  const lake = openLake(lakeSettings(settings));
+  const lake = await openLake(lakeSettings(settings));
   try {
     const session = await LakeQuery.open(lake);
     try {

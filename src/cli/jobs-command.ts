@@ -87,7 +87,7 @@ export async function runAllJobsOnce(settings: Settings): Promise<{ records: Job
 
 /** `invoice-lake jobs history [NAME]`: the latest runs from the job_runs lake table, newest first. */
 export async function jobsHistoryCommand(settings: Settings, name: string | undefined, options: { limit: number; format: OutputFormat }, deps: JobsCommandDeps): Promise<void> {
-  const lake = openLake(lakeSettings(settings));
+  const lake = await openLake(lakeSettings(settings));
   try {
     const session = await LakeQuery.open(lake);
     try {
@@ -119,7 +119,7 @@ function jobsDirectory(settings: Settings): string {
 
 async function withJobs<T>(settings: Settings, action: (loaded: { lake: Lake; set: JobSet; context: JobRunContext }) => Promise<T>): Promise<T> {
   const sources = await loadSources(settings);
-  const lake = openLake(lakeSettings(settings));
+  const lake = await openLake(lakeSettings(settings));
   try {
     const context: JobRunContext = { lake, openSession: () => LakeQuery.open(lake, { sources, memoryLimit: JOB_MEMORY_LIMIT }) };
     const set = await loadJobs(jobsDirectory(settings), lake, context.openSession);

@@ -3,17 +3,11 @@ import { isLakeError, messageOf } from '../errors/lake-error.ts';
 import { redactSecrets } from '../config/redact.ts';
 import { createLogger } from '../log/logger.ts';
 import { BATCH_SETTINGS, JOB_SETTINGS, LAKE_SETTINGS, SCORING_SETTINGS, SOURCE_SETTINGS, settingsFrom, withSettings } from './settings-flags.ts';
-import { setupCommand } from './setup-command.ts';
-import { runCommand } from './run-command.ts';
-import { queryCommand } from './query-command.ts';
-import { invoiceCommand } from './invoice-command.ts';
-import { customerCommand } from './customer-command.ts';
-import { formatStatus, statusReport } from './status-command.ts';
-import { populateCommand } from './populate-command.ts';
-import { demoCommand } from './demo-command.ts';
-import { trainCommand } from './train-command.ts';
-import { jobsHistoryCommand, jobsListCommand, jobsRunCommand } from './jobs-command.ts';
 import type { OutputFormat } from '../query/result-format.ts';
+
+// Each command's module is imported when that command runs: loading all of them
+// (DuckDB, ONNX Runtime, the AWS SDK, the pipeline) through tsx cost about 1.5 s
+// before any command, `--help` included, could start.
 
 const program = new Command('invoice-lake')
   .description('Stream PostgreSQL invoices into an Apache Iceberg v2 lake, queried with DuckDB.')
@@ -26,7 +20,7 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 withSettings(program.command('setup').description('create the publication, replication slot, catalog tables and lake tables (idempotent)'), [
   ...SOURCE_SETTINGS,
   ...LAKE_SETTINGS,
-]).action(async (options) => setupCommand(settingsFrom(options), print));
+]).action(async (options) => (await import('./setup-command.ts')).setupCommand(settingsFrom(options), print));
 
 withSettings(
   program
@@ -37,7 +31,7 @@ withSettings(
     .option('--months <k>', 'spread the invoices over the last K months', positiveInteger, 12)
     .option('--seed <n>', 'random seed (same seed, same data)', positiveInteger, 42),
   ['databaseUrl'],
-).action(async (options) => populateCommand(settingsFrom(options), options, print));
+).action(async (options) => (await import('./populate-command.ts')).populateCommand(settingsFrom(options), options, print));
 
 withSettings(
   program
@@ -47,6 +41,7 @@ withSettings(
   [...SOURCE_SETTINGS, ...LAKE_SETTINGS, ...BATCH_SETTINGS, ...SCORING_SETTINGS, ...JOB_SETTINGS, 'httpPort', 'logLevel'],
 ).action(async (options) => {
   const settings = settingsFrom(options);
+  const { runCommand } = await import('./run-command.ts');
   const totals = await runCommand({ logger: createLogger(settings.logLevel ?? 'info') }, settings, { once: Boolean(options.once) });
   const rows = Object.entries(totals.rows).map(([table, count]) => `${table} +${count}`).join(', ') || 'no new rows';
   print(`committed ${totals.commits} batch(es): ${rows} in ${(totals.elapsedMs / 1000).toFixed(1)} s`);
@@ -61,7 +56,7 @@ withSettings(
     .option('--source <NAME=KIND:PATH>', 'also a view NAME over files (repeatable; KIND: csv, json, ndjson, parquet, text, iceberg); replaces a sources-file entry of that name', collect, []),
   [...LAKE_SETTINGS, 'databaseUrl', 'sourcesFile'],
 ).action(async (sql: string, options) =>
-  queryCommand(settingsFrom(options), sql, options.format as OutputFormat, (text) => process.stdout.write(text), options.source as string[], program.opts().verbose ? (line) => process.stderr.write(`${line}\n`) : undefined),
+  (await import('./query-command.ts')).queryCommand(settingsFrom(options), sql, options.format as OutputFormat, (text) => process.stdout.write(text), options.source as string[], program.opts().verbose ? (line) => process.stderr.write(`${line}\n`) : undefined),
 );
 
 withSettings(
@@ -71,7 +66,7 @@ withSettings(
     .argument('<id>', 'invoice_id')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
   [...LAKE_SETTINGS, 'databaseUrl'],
-).action(async (id: string, options) => invoiceCommand(settingsFrom(options), id, options.format, (text) => process.stdout.write(text)));
+).action(async (id: string, options) => (await import('./invoice-command.ts')).invoiceCommand(settingsFrom(options), id, options.format, (text) => process.stdout.write(text)));
 
 withSettings(
   program
@@ -81,7 +76,7 @@ withSettings(
     .option('--months <n>', 'the current UTC month and the N-1 before it', positiveInteger, 3)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
   [...LAKE_SETTINGS, 'databaseUrl'],
-).action(async (id: string, options) => customerCommand(settingsFrom(options), id, { months: options.months, format: options.format }, (text) => process.stdout.write(text)));
+).action(async (id: string, options) => (await import('./customer-command.ts')).customerCommand(settingsFrom(options), id, { months: options.months, format: options.format }, (text) => process.stdout.write(text)));
 
 const jobs = program.command('jobs').description('the SQL jobs in the jobs directory (see "Jobs" in the README)');
 const JOBS_COMMAND_SETTINGS = [...LAKE_SETTINGS, 'databaseUrl', 'jobsDir', 'sourcesFile'] as const;
@@ -89,13 +84,13 @@ const jobsOutput = { write: (text: string) => process.stdout.write(text), warn: 
 const jobsFormat = () => new Option('--format <format>', 'output format').choices(['table', 'json']).default('table');
 
 withSettings(jobs.command('list').description('load and check every job file; exits 2 when one is rejected').addOption(jobsFormat()), JOBS_COMMAND_SETTINGS).action(
-  async (options) => jobsListCommand(settingsFrom(options), options.format, jobsOutput),
+  async (options) => (await import('./jobs-command.ts')).jobsListCommand(settingsFrom(options), options.format, jobsOutput),
 );
 
 withSettings(
   jobs.command('run').description('run one job now and record it in job_runs (an on-commit job processes what is new since its last run)').argument('<name>', 'job name (its file name without .sql)').addOption(jobsFormat()),
   JOBS_COMMAND_SETTINGS,
-).action(async (name: string, options) => void (await jobsRunCommand(settingsFrom(options), name, options.format, jobsOutput)));
+).action(async (name: string, options) => void (await (await import('./jobs-command.ts')).jobsRunCommand(settingsFrom(options), name, options.format, jobsOutput)));
 
 withSettings(
   jobs
@@ -105,12 +100,13 @@ withSettings(
     .option('--limit <n>', 'runs to show', positiveInteger, 20)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table')),
   [...LAKE_SETTINGS, 'databaseUrl'],
-).action(async (name: string | undefined, options) => jobsHistoryCommand(settingsFrom(options), name, { limit: options.limit, format: options.format }, jobsOutput));
+).action(async (name: string | undefined, options) => (await import('./jobs-command.ts')).jobsHistoryCommand(settingsFrom(options), name, { limit: options.limit, format: options.format }, jobsOutput));
 
 withSettings(
   program.command('status').description('slot lag, last lake commit and its LSN, row counts').option('--json', 'print JSON'),
   [...SOURCE_SETTINGS, ...LAKE_SETTINGS],
 ).action(async (options) => {
+  const { formatStatus, statusReport } = await import('./status-command.ts');
   const report = await statusReport(settingsFrom(options));
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
 });
@@ -126,7 +122,7 @@ withSettings(
     .option('--name <name>', 'model name', 'invoice-risk')
     .option('--version <version>', 'model version (default: gbt-s<seed>-n<invoices>)'),
   ['modelsDir'],
-).action(async (options) => trainCommand(settingsFrom(options), options, print));
+).action(async (options) => (await import('./train-command.ts')).trainCommand(settingsFrom(options), options, print));
 
 withSettings(
   program
@@ -137,7 +133,7 @@ withSettings(
     .option('--rate <n>', 'live invoices per second', positiveInteger, 50)
     .option('--data-dir <path>', 'embedded PostgreSQL data and state', './.invoice-lake'),
   [...LAKE_SETTINGS, ...BATCH_SETTINGS, ...SCORING_SETTINGS, ...JOB_SETTINGS, 'databaseUrl', 'httpPort', 'logLevel'],
-).action(async (options) => demoCommand(settingsFrom(options), options));
+).action(async (options) => (await import('./demo-command.ts')).demoCommand(settingsFrom(options), options));
 
 /** Commander accumulator for a repeatable option. */
 function collect(value: string, previous: string[]): string[] {

@@ -18,7 +18,7 @@ export async function queryCommand(
 ): Promise<void> {
   // Sources are validated before the lake is opened: a bad sources file is a configuration error, whatever the lake holds.
   const sources = await loadSources(settings, sourceFlags);
-  const lake = openLake(lakeSettings(settings));
+  const lake = await openLake(lakeSettings(settings));
   try {
     const session = await LakeQuery.open(lake, { sources });
     try {

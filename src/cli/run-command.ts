@@ -38,7 +38,7 @@ export interface RunTotals {
  * transaction, commit, acknowledge and exit 0.
  */
 export async function runCommand(deps: { logger: Logger }, settings: Settings, options: RunOptions): Promise<RunTotals> {
-  const lake = openLake(lakeSettings(settings));
+  const lake = await openLake(lakeSettings(settings));
   const metrics = createMetrics();
   const totals: RunTotals = { rows: {}, commits: 0, elapsedMs: 0 };
   const started = Date.now();

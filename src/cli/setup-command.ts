@@ -15,7 +15,7 @@ export async function setupCommand(settings: Settings, print: (line: string) => 
   const sourceTable = requireSetting(settings, 'sourceTable');
   const publicationName = requireSetting(settings, 'publicationName');
   const slotName = requireSetting(settings, 'slotName');
-  const lake = openLake(lakeSettings(settings));
+  const lake = await openLake(lakeSettings(settings));
   try {
     await lake.storage.checkWritable();
     const client = await connectPostgres(databaseUrl, 'source');

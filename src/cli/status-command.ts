@@ -17,7 +17,7 @@ export interface StatusReport {
 export async function statusReport(settings: Settings): Promise<StatusReport> {
   const databaseUrl = requireSetting(settings, 'databaseUrl');
   const slotName = requireSetting(settings, 'slotName');
-  const lake = openLake(lakeSettings(settings));
+  const lake = await openLake(lakeSettings(settings));
   try {
     const tables: StatusReport['tables'] = [];
     for (const table of lake.streamTables) {

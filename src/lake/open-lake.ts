@@ -3,7 +3,6 @@ import { JdbcCatalog } from '../catalog/jdbc-catalog.ts';
 import { FilesystemCatalog } from '../catalog/filesystem-catalog.ts';
 import type { LakeStorage } from '../storage/lake-storage.ts';
 import { LocalStorage } from '../storage/local-storage.ts';
-import { S3Storage } from '../storage/s3-storage.ts';
 import { parseS3Location } from '../storage/s3-location.ts';
 import { LakeTable } from './lake-table.ts';
 import { STREAM_TABLES } from './tables/lake-tables.ts';
@@ -35,8 +34,8 @@ export interface Lake {
   close(): Promise<void>;
 }
 
-export function openLake(settings: LakeSettings): Lake {
-  const storage = openStorage(settings);
+export async function openLake(settings: LakeSettings): Promise<Lake> {
+  const storage = await openStorage(settings);
   let catalog: Catalog;
   if (settings.catalog === 'filesystem') {
     catalog = new FilesystemCatalog(storage);
@@ -69,12 +68,17 @@ export function openLake(settings: LakeSettings): Lake {
   };
 }
 
-/** Local directory, file:///path or s3://bucket/prefix; any other scheme is refused by name. */
-function openStorage(settings: LakeSettings): LakeStorage {
+/**
+ * Local directory, file:///path or s3://bucket/prefix; any other scheme is refused by name.
+ * The AWS SDK is imported only for an S3 lake: it adds about 0.2 s to every command's start.
+ */
+async function openStorage(settings: LakeSettings): Promise<LakeStorage> {
   const lake = settings.lake;
   if (/^s3:\/\//i.test(lake)) {
+    const location = parseS3Location(lake);
+    const { S3Storage } = await import('../storage/s3-storage.ts');
     return new S3Storage({
-      location: parseS3Location(lake),
+      location,
       endpoint: settings.s3?.endpoint,
       forcePathStyle: settings.s3?.forcePathStyle,
       cache: { directory: settings.cache?.directory, maxBytes: settings.cache?.maxBytes ?? DEFAULT_CACHE_MAX_BYTES },

@@ -77,7 +77,7 @@ describe('exact values from PostgreSQL to the lake', () => {
     const savedEnv = { ...process.env };
     // The S3 lake's client reads its credentials from the environment (the AWS default provider chain), as the CLI's does.
     if (backend === 's3') Object.assign(process.env, s3.env);
-    const lake = openLake({
+    const lake = await openLake({
       lake: env.LAKE!,
       catalog: 'jdbc',
       catalogUrl: db.url,

@@ -56,7 +56,7 @@ describe('file pruning over a lake', () => {
     }
     location = loaded.metadataLocation;
     allFiles = (await snapshotFiles(storage, location)).dataFiles;
-    lake = openLake({ lake: root, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake' });
+    lake = await openLake({ lake: root, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake' });
     session = await LakeQuery.open(lake);
   });
   afterAll(async () => {

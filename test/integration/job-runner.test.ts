@@ -62,7 +62,7 @@ describe.each(LAKE_BACKENDS)('the job runner, lake on %s', (backend) => {
       Object.assign(process.env, s3.env);
       lakeUri = s3.lakeUri();
     }
-    lake = openLake({
+    lake = await openLake({
       lake: lakeUri,
       catalog: 'filesystem',
       catalogUrl: undefined,

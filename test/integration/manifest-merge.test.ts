@@ -87,7 +87,7 @@ describe.each(['local disk', 'S3 (s3rver)'] as const)('manifest merging on %s', 
   it.runIf(backend === 'S3 (s3rver)')('fetches data files into the query cache only for statements that read them', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'invoice-lake-merge-cache-'));
     const cached = async () => (await readdir(cacheDir)).filter((name) => name.endsWith('.parquet')).length;
-    const lake = openLake({ lake: storage.root, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake', s3: { endpoint: s3!.endpoint }, cache: { directory: cacheDir } });
+    const lake = await openLake({ lake: storage.root, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake', s3: { endpoint: s3!.endpoint }, cache: { directory: cacheDir } });
     const session = await LakeQuery.open(lake);
     try {
       expect(await cached()).toBe(0);
@@ -109,7 +109,7 @@ describe.each(['local disk', 'S3 (s3rver)'] as const)('manifest merging on %s', 
   });
 
   it('reads back every row once through DuckDB and through icebird', async () => {
-    const lake = openLake({
+    const lake = await openLake({
       lake: s3 ? storage.root : root,
       catalog: 'filesystem',
       catalogUrl: undefined,

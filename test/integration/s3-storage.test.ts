@@ -205,16 +205,16 @@ describe('openLake chooses the storage by LAKE', () => {
   const settings = { catalog: 'filesystem' as const, catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake' };
 
   it('opens s3://bucket/prefix as S3 storage, and directories and file:// as local', async () => {
-    const onS3 = openLake({ ...settings, lake: 's3://my-lake/warehouse/prod/', s3: { endpoint: s3.endpoint } });
+    const onS3 = await openLake({ ...settings, lake: 's3://my-lake/warehouse/prod/', s3: { endpoint: s3.endpoint } });
     expect(onS3.storage).toBeInstanceOf(S3Storage);
     expect(onS3.storage.root).toBe('s3://my-lake/warehouse/prod');
     expect(onS3.storage.uri('invoices/metadata/v1.metadata.json')).toBe('s3://my-lake/warehouse/prod/invoices/metadata/v1.metadata.json');
     await onS3.close();
-    const bucketOnly = openLake({ ...settings, lake: 's3://my-lake' });
+    const bucketOnly = await openLake({ ...settings, lake: 's3://my-lake' });
     expect(bucketOnly.storage.uri('invoices')).toBe('s3://my-lake/invoices');
     await bucketOnly.close();
-    expect(openLake({ ...settings, lake: localRoot }).storage).toBeInstanceOf(LocalStorage);
-    expect(openLake({ ...settings, lake: `file://${localRoot}` }).storage.root).toBe(localRoot);
+    expect((await openLake({ ...settings, lake: localRoot })).storage).toBeInstanceOf(LocalStorage);
+    expect((await openLake({ ...settings, lake: `file://${localRoot}` })).storage.root).toBe(localRoot);
   });
 
   it.each([
@@ -225,10 +225,10 @@ describe('openLake chooses the storage by LAKE', () => {
     ['s3://bucket/a/../b', /may not contain \. or \.\. segments/],
     ['s3://key:secret@bucket/lake', /credentials do not belong in LAKE/],
     ['s3://bucket/lake?versionId=1', /without a query string/],
-  ])('refuses LAKE=%s with a config error naming LAKE', (lake, message) => {
+  ])('refuses LAKE=%s with a config error naming LAKE', async (lake, message) => {
     let error: unknown;
     try {
-      openLake({ ...settings, lake });
+      await openLake({ ...settings, lake });
     } catch (caught) {
       error = caught;
     }

@@ -55,7 +55,7 @@ describe('use cases and SQL pruning over a lake', () => {
     await invoices.ensureCreated();
     loaded = await invoices.load();
     for (let commit = 0; commit < COMMITS; commit++) await commitInvoices(ROWS_PER_COMMIT);
-    lake = openLake({ lake: root, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake' });
+    lake = await openLake({ lake: root, catalog: 'filesystem', catalogUrl: undefined, catalogName: 'x', catalogSchema: 'x', namespace: 'lake' });
   });
   afterAll(async () => {
     await lake?.close();
