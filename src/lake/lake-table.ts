@@ -69,9 +69,9 @@ export class LakeTable {
       nowMs,
       tableUuid: randomUUID(),
     });
-    const location = await this.#writeMetadataFile(metadata, 1);
-    const created = await this.#catalog.create(this.identifier, location);
-    if (created && !this.#catalog.maintainsVersionHint) await this.#publishPathHints(location);
+    const written = await this.#writeMetadataFile(metadata, 1);
+    const created = await this.#catalog.create(this.identifier, written.uri);
+    if (created && !this.#catalog.maintainsVersionHint) await this.#publishPathHints(written);
     return created;
   }
 
@@ -184,11 +184,11 @@ export class LakeTable {
         nowMs,
         previousMetadataFile: current.metadataLocation,
       });
-      const nextLocation = await this.#writeMetadataFile(next, metadataVersion(current.metadataLocation) + 1);
+      const metadataFile = await this.#writeMetadataFile(next, metadataVersion(current.metadataLocation) + 1);
       failpoint('before-catalog-commit');
-      const committed = await this.#catalog.commit(this.identifier, current.metadataLocation, nextLocation);
+      const committed = await this.#catalog.commit(this.identifier, current.metadataLocation, metadataFile.uri);
       if (committed) {
-        if (!this.#catalog.maintainsVersionHint) await this.#publishPathHints(committed);
+        if (!this.#catalog.maintainsVersionHint) await this.#publishPathHints({ uri: committed, bytes: metadataFile.bytes });
         this.#cachedManifests = { snapshotId, manifests };
         return { result: { snapshotId, metadataLocation: committed, attempts: attempt }, table: { metadataLocation: committed, metadata: next } };
       }
@@ -277,18 +277,21 @@ export class LakeTable {
     return manifests;
   }
 
-  async #writeMetadataFile(metadata: TableMetadata, version: number): Promise<string> {
+  async #writeMetadataFile(metadata: TableMetadata, version: number): Promise<{ uri: string; bytes: Buffer }> {
     const path = `${this.definition.name}/metadata/${String(Math.max(version, 0)).padStart(5, '0')}-${randomUUID()}.metadata.json`;
-    if (!(await this.#storage.createExclusive(path, Buffer.from(serializeTableMetadata(metadata))))) {
+    const bytes = Buffer.from(serializeTableMetadata(metadata));
+    if (!(await this.#storage.createExclusive(path, bytes))) {
       throw new LakeError('storage', `metadata file ${path} already exists`);
     }
-    return this.#storage.uri(path);
+    return { uri: this.#storage.uri(path), bytes };
   }
 
-  /** `vN.metadata.json` and `version-hint.text` (no newline) for path-based readers (ICEBERG_NOTES §9). */
-  async #publishPathHints(location: string): Promise<void> {
-    const version = metadataVersion(location);
-    const bytes = await this.#readUri(location);
+  /**
+   * `vN.metadata.json` and `version-hint.text` (no newline) for path-based readers (ICEBERG_NOTES §9),
+   * from the bytes just written: reading them back cost a round trip per commit on S3.
+   */
+  async #publishPathHints({ uri, bytes }: { uri: string; bytes: Buffer }): Promise<void> {
+    const version = metadataVersion(uri);
     await this.#storage.write(`${this.definition.name}/metadata/v${version}.metadata.json`, bytes);
     await this.#storage.write(`${this.definition.name}/metadata/version-hint.text`, Buffer.from(String(version)));
   }
