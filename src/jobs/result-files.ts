@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
@@ -9,6 +9,7 @@ import { columnBounds, type ColumnStats } from '../lake/batch/column-stats.ts';
 import { partitionDirectory } from '../lake/batch/data-file-writer.ts';
 import type { LakeQuery } from '../query/lake-query.ts';
 import { quoteIdentifier as identifier, quoteLiteral as literal } from '../query/sql-quoting.ts';
+import { createProcessTempDir } from '../runtime/process-temp-dir.ts';
 
 /** DuckDB's directory name for a NULL partition value. */
 const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
@@ -26,7 +27,7 @@ const MONTH_KEY = '__iceberg_month';
  */
 export async function writeResultFiles(session: LakeQuery, sql: string, output: LakeTable): Promise<{ files: DataFile[]; rowCount: number }> {
   const definition = output.definition;
-  const scratch = await mkdtemp(join(tmpdir(), 'invoice-lake-job-'));
+  const scratch = await createProcessTempDir(tmpdir(), 'invoice-lake-job-');
   try {
     const partitionColumn = definition.columns.find((column) => column.name === definition.monthPartitionColumn);
     const columns = definition.columns.map((column) => `CAST(${identifier(column.name)} AS ${duckdbType(column.type)}) AS ${identifier(column.name)}`);

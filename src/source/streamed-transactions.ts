@@ -1,6 +1,7 @@
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createProcessTempDir } from '../runtime/process-temp-dir.ts';
 
 /** Bytes buffered before a write, and read per read: the memory one streamed transaction costs. */
 export const SPOOL_CHUNK_BYTES = 1 << 20;
@@ -153,7 +154,7 @@ export class StreamedTransactions {
 
   async #openWriter(xid: number): Promise<void> {
     if (this.#closed) throw new Error('streamed transactions: spool closed');
-    this.#directory ??= mkdtemp(join(this.#parent, 'invoice-lake-stream-'));
+    this.#directory ??= createProcessTempDir(this.#parent, 'invoice-lake-stream-');
     let transaction = this.#transactions.get(xid);
     if (!transaction) {
       transaction = { path: join(await this.#directory, `${xid >>> 0}.spool`), abortedSubXids: new Set() };

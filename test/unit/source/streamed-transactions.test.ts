@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,17 @@ describe('StreamedTransactions (spool of streamed in-progress transactions)', ()
     for (const spool of spools.splice(0)) await spool.close();
   });
   afterAll(async () => rm(parent, { recursive: true, force: true }));
+
+  it('removes the spool directory a killed daemon left behind when it opens its own', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const abandoned = join(parent, `invoice-lake-stream-${dead}-kill09`);
+    await mkdir(abandoned);
+    await writeFile(join(abandoned, '77.spool'), 'half a transaction');
+    const spool = newSpool();
+    await spool.append(TOP, TOP, payload('a1'));
+    expect(await filesBelow(parent)).toEqual([`${TOP}.spool`]);
+    expect((await readdir(parent)).every((name) => name.startsWith(`invoice-lake-stream-${process.pid}-`))).toBe(true);
+  });
 
   it('replays the changes of a transaction in the order they were appended, across segments', async () => {
     const spool = newSpool();
