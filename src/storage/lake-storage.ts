@@ -25,6 +25,11 @@ export interface LakeStorage {
   read(path: string): Promise<Buffer>;
   /** undefined when the object does not exist. */
   readIfExists(path: string): Promise<Buffer | undefined>;
+  /**
+   * Bytes [offset, offset + length) of an object: fewer when it ends sooner,
+   * none at or past its end. Throws when the object does not exist.
+   */
+  readRange(path: string, offset: number, length: number): Promise<Buffer>;
   /** Removes an object; no error when it is already gone. */
   delete(path: string): Promise<void>;
   /** Lake-relative paths of the objects directly under `prefix`. */
@@ -52,4 +57,11 @@ export interface S3ReadAccess {
   /** `http(s)://host[:port]` of an S3-compatible store; undefined for AWS S3. */
   endpoint?: string | undefined;
   pathStyle: boolean;
+}
+
+/** A byte range's offset and length must be whole numbers, the length at least 1. */
+export function checkRange(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 1) {
+    throw new RangeError(`invalid byte range: offset ${offset}, length ${length}`);
+  }
 }

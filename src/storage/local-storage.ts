@@ -2,7 +2,7 @@ import { mkdir, open, readFile, readdir, rename, link, unlink } from 'node:fs/pr
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import type { LakeStorage } from './lake-storage.ts';
+import { checkRange, type LakeStorage } from './lake-storage.ts';
 import { LakeError } from '../errors/lake-error.ts';
 
 /**
@@ -56,6 +56,28 @@ export class LocalStorage implements LakeStorage {
       return await readFile(this.#absolute(path));
     } catch (error) {
       throw storageError(`cannot read ${this.#absolute(path)}`, error);
+    }
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Buffer> {
+    checkRange(offset, length);
+    const absolute = this.#absolute(path);
+    try {
+      const handle = await open(absolute, 'r');
+      try {
+        const buffer = Buffer.alloc(length);
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return buffer.subarray(0, filled);
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw storageError(`cannot read ${absolute} bytes ${offset}..${offset + length}`, error);
     }
   }
 

@@ -1,7 +1,4 @@
-import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import {
@@ -17,7 +14,7 @@ import {
   UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { LakeStorage, S3ReadAccess } from './lake-storage.ts';
+import { checkRange, type LakeStorage, type S3ReadAccess } from './lake-storage.ts';
 import { ReadThroughCache } from './read-through-cache.ts';
 import { splitS3Uri, type S3Location } from './s3-location.ts';
 import { LakeError, messageOf } from '../errors/lake-error.ts';
@@ -34,6 +31,8 @@ export interface S3StorageOptions {
   multipartThreshold?: number;
   /** Part size of multipart uploads (S3 requires at least 5 MiB for every part but the last). */
   partSize?: number;
+  /** Range size of downloads into the read-through cache. */
+  rangeSize?: number;
   /** Page size of list requests (S3's own maximum is 1000; smaller only in tests). */
   listPageSize?: number;
   /** Test hook: a client of one's own. */
@@ -43,6 +42,7 @@ export interface S3StorageOptions {
 const MiB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MiB;
 const PARTS_IN_FLIGHT = 4;
+const RANGES_IN_FLIGHT = 4;
 
 /**
  * Lake storage in an S3 bucket (`LAKE=s3://bucket/prefix`).
@@ -76,6 +76,7 @@ export class S3Storage implements LakeStorage {
   readonly #multipartThreshold: number;
   readonly #partSize: number;
   readonly #listPageSize: number;
+  readonly #rangeSize: number;
   readonly #endpoint: string | undefined;
   readonly #pathStyle: boolean;
 
@@ -90,6 +91,7 @@ export class S3Storage implements LakeStorage {
     this.#multipartThreshold = options.multipartThreshold ?? 16 * MiB;
     this.#partSize = Math.max(options.partSize ?? 8 * MiB, MIN_PART_SIZE);
     this.#listPageSize = options.listPageSize ?? 1000;
+    this.#rangeSize = options.rangeSize ?? 8 * MiB;
     this.#endpoint = options.endpoint;
     this.#pathStyle = options.forcePathStyle ?? options.endpoint !== undefined;
   }
@@ -154,6 +156,19 @@ export class S3Storage implements LakeStorage {
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw storageError(`cannot read ${s3Uri(target)}`, error);
+    }
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Buffer> {
+    checkRange(offset, length);
+    const target = this.#object(path);
+    try {
+      return (await this.#getRange(target, offset, length)).bytes;
+    } catch (error) {
+      // 416: the range starts at or past the end (every range of an empty object does).
+      if (httpStatus(error) === 416) return Buffer.alloc(0);
+      if (isNotFound(error)) throw new LakeError('storage', `cannot read ${s3Uri(target)}: no such object`, { retryable: false });
+      throw storageError(`cannot read ${s3Uri(target)} bytes ${offset}..${offset + length}`, error);
     }
   }
 
@@ -252,18 +267,11 @@ export class S3Storage implements LakeStorage {
     try {
       const count = Math.ceil(bytes.byteLength / this.#partSize);
       const parts: Array<{ ETag: string; PartNumber: number }> = new Array(count);
-      let next = 0;
-      const uploader = async () => {
-        while (next < count) {
-          const index = next++;
-          const body = bytes.subarray(index * this.#partSize, Math.min((index + 1) * this.#partSize, bytes.byteLength));
-          const part = await this.#client.send(
-            new UploadPartCommand({ ...target, UploadId, PartNumber: index + 1, Body: body, ContentLength: body.byteLength }),
-          );
-          parts[index] = { ETag: part.ETag!, PartNumber: index + 1 };
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, count) }, uploader));
+      await inFlight([...parts.keys()], PARTS_IN_FLIGHT, async (index) => {
+        const body = bytes.subarray(index * this.#partSize, Math.min((index + 1) * this.#partSize, bytes.byteLength));
+        const part = await this.#client.send(new UploadPartCommand({ ...target, UploadId, PartNumber: index + 1, Body: body, ContentLength: body.byteLength }));
+        parts[index] = { ETag: part.ETag!, PartNumber: index + 1 };
+      });
       await this.#client.send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }));
     } catch (error) {
       await this.#client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
@@ -271,18 +279,47 @@ export class S3Storage implements LakeStorage {
     }
   }
 
-  /** Streams one object to a local file, checks its length and fsyncs it (the cache renames it into place after). */
+  /**
+   * One ranged GET: the bytes, the object's size (from Content-Range) and its
+   * ETag. A store that ignores Range answers 200 with the whole object; the
+   * range is then cut out here.
+   */
+  async #getRange(target: { Bucket: string; Key: string }, offset: number, length: number, ifMatch?: string): Promise<{ bytes: Buffer; size: number; etag: string | undefined }> {
+    const response = await this.#client.send(new GetObjectCommand({ ...target, Range: `bytes=${offset}-${offset + length - 1}`, IfMatch: ifMatch }));
+    const body = Buffer.from(await response.Body!.transformToByteArray());
+    const size = /\/(\d+)$/.exec(response.ContentRange ?? '')?.[1];
+    if (size === undefined) return { bytes: body.subarray(offset, offset + length), size: body.length, etag: response.ETag };
+    return { bytes: body, size: Number(size), etag: response.ETag };
+  }
+
+  /**
+   * Fetches one object into a local file in ranges of `rangeSize`, a few in
+   * flight at once: a large data file downloads over several connections, and
+   * a failed range is retried alone. Every range after the first is asked
+   * for with If-Match on the first one's ETag, so a file is never stitched
+   * together from two versions of an object. The file is checked for the
+   * object's length and fsynced (the cache renames it into place after).
+   */
   async #download(uri: string, path: string): Promise<void> {
     const target = this.#object(uri);
     try {
-      const response = await this.#client.send(new GetObjectCommand(target));
-      await pipeline(response.Body as Readable, createWriteStream(path, { flags: 'wx' }));
-      const handle = await open(path, 'r+');
+      const handle = await open(path, 'wx');
       try {
+        const first = await this.#getRange(target, 0, this.#rangeSize).catch((error: unknown) => {
+          if (httpStatus(error) === 416) return { bytes: Buffer.alloc(0), size: 0, etag: undefined };
+          throw error;
+        });
+        await handle.write(first.bytes, 0, first.bytes.length, 0);
+        const offsets: number[] = [];
+        for (let offset = first.bytes.length; offset < first.size; offset += this.#rangeSize) offsets.push(offset);
+        await inFlight(offsets, RANGES_IN_FLIGHT, async (offset) => {
+          const length = Math.min(this.#rangeSize, first.size - offset);
+          const range = await this.#getRange(target, offset, length, first.etag);
+          if (range.bytes.length !== length) throw new Error(`bytes ${offset}..${offset + length}: received ${range.bytes.length}`);
+          await handle.write(range.bytes, 0, length, offset);
+        });
         const { size } = await handle.stat();
-        if (response.ContentLength !== undefined && size !== response.ContentLength) {
-          throw new Error(`received ${size} of ${response.ContentLength} bytes`);
-        }
+        if (size !== first.size) throw new Error(`received ${size} of ${first.size} bytes`);
         await handle.sync();
       } finally {
         await handle.close();
@@ -291,6 +328,29 @@ export class S3Storage implements LakeStorage {
       throw storageError(`cannot fetch ${s3Uri(target)} into the lake cache`, error);
     }
   }
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at once. After a failure no new
+ * item starts, and it rejects only once the running ones have settled, so the
+ * caller's cleanup (closing a file, aborting an upload) never races them.
+ */
+async function inFlight<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      try {
+        await work(items[next++]!);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 function clientConfig(options: S3StorageOptions): S3ClientConfig {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeadObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { LakeStorage } from '../../src/storage/lake-storage.ts';
 import { LocalStorage } from '../../src/storage/local-storage.ts';
@@ -30,11 +30,11 @@ function s3Client(): S3Client {
 }
 
 /** A client that records the name of every command it sends, and may fail one on purpose. */
-function recordingClient(inject?: (command: { input: { PartNumber?: number } }) => void): { client: S3Client; sent: string[] } {
+function recordingClient(inject?: (command: { input: Record<string, unknown> & { PartNumber?: number } }) => void): { client: S3Client; sent: string[] } {
   const client = s3Client();
   const sent: string[] = [];
   const send = client.send.bind(client);
-  client.send = (async (command: { constructor: { name: string }; input: { PartNumber?: number } }) => {
+  client.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> & { PartNumber?: number } }) => {
     sent.push(command.constructor.name);
     inject?.(command);
     return send(command as never);
@@ -118,6 +118,23 @@ describe.each(BACKENDS)('LakeStorage contract on %s', (_name, create) => {
     expect((await storage.read('t/data/big.parquet')).equals(bytes)).toBe(true);
   });
 
+  it('reads byte ranges: inside, across and past the end, of an empty object, and refuses a missing one', async () => {
+    const storage = create();
+    const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+    await storage.write('t/data/ranged.parquet', bytes);
+    await storage.write('t/data/empty.parquet', new Uint8Array());
+    expect((await storage.readRange('t/data/ranged.parquet', 0, 4)).equals(bytes.subarray(0, 4))).toBe(true);
+    expect((await storage.readRange('t/data/ranged.parquet', 10, 20)).equals(bytes.subarray(10, 30))).toBe(true);
+    expect((await storage.readRange(storage.uri('t/data/ranged.parquet'), 992, 8)).equals(bytes.subarray(992))).toBe(true);
+    expect((await storage.readRange('t/data/ranged.parquet', 990, 50)).equals(bytes.subarray(990))).toBe(true);
+    expect(await storage.readRange('t/data/ranged.parquet', 1000, 5)).toHaveLength(0);
+    expect(await storage.readRange('t/data/ranged.parquet', 5000, 5)).toHaveLength(0);
+    expect(await storage.readRange('t/data/empty.parquet', 0, 10)).toHaveLength(0);
+    await expect(storage.readRange('t/data/missing.parquet', 0, 10)).rejects.toThrow(LakeError);
+    await expect(storage.readRange('t/data/ranged.parquet', -1, 10)).rejects.toThrow(RangeError);
+    await expect(storage.readRange('t/data/ranged.parquet', 0, 0)).rejects.toThrow(RangeError);
+  });
+
   it('hands DuckDB readable local paths for data file URIs', async () => {
     const storage = create();
     const instance = await DuckDBInstance.create(':memory:');
@@ -197,6 +214,69 @@ describe('S3Storage specifics', () => {
     expect(await storage.queryPaths(uris)).toEqual(first);
     expect(gets()).toBe(2);
     expect((await readFile(first[1]!)).toString()).toBe('b');
+    client.destroy();
+  });
+});
+
+describe('S3Storage downloads into the cache in ranges', () => {
+  const MiB = 1024 * 1024;
+  const object = Buffer.alloc(5 * MiB + 123);
+  for (let i = 0; i + 4 <= object.length; i += 4) object.writeUInt32LE(i, i);
+
+  function rangedStorage(inject?: (input: { Range?: string; IfMatch?: string }) => void) {
+    const inputs: Array<{ Range?: string; IfMatch?: string }> = [];
+    const { client } = recordingClient((command) => {
+      if (command instanceof GetObjectCommand) {
+        inputs.push({ ...command.input });
+        inject?.(command.input);
+      }
+    });
+    const storage = new S3Storage({
+      location: parseS3Location(s3.lakeUri('ranged')),
+      endpoint: s3.endpoint,
+      cache: { directory: join(localRoot, `cache-${Math.random().toString(36).slice(2)}`), maxBytes: 1 << 30 },
+      client,
+      rangeSize: MiB,
+    });
+    return { storage, inputs, client };
+  }
+
+  it('fetches a file in whole ranges, the later ones only if the ETag still matches, into an identical local file', async () => {
+    const { storage, inputs, client } = rangedStorage();
+    await storage.write('t/data/large.parquet', object);
+    const [path] = await storage.queryPaths([storage.uri('t/data/large.parquet')]);
+    expect((await readFile(path!)).equals(object)).toBe(true);
+    // 5 MiB + 123 bytes in 1 MiB ranges: six GETs, each for its own range.
+    expect(inputs.map((input) => input.Range).sort()).toEqual(
+      Array.from({ length: 6 }, (_, i) => `bytes=${i * MiB}-${Math.min((i + 1) * MiB, object.length) - 1}`).sort(),
+    );
+    const etag = (await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: storage.root.slice(`s3://${s3.bucket}/`.length) + '/t/data/large.parquet' }))).ETag;
+    expect(inputs[0]!.IfMatch).toBeUndefined();
+    expect(inputs.slice(1).map((input) => input.IfMatch)).toEqual(Array(5).fill(etag));
+    client.destroy();
+  });
+
+  it('fetches an empty object as an empty file', async () => {
+    const { storage, client } = rangedStorage();
+    await storage.write('t/data/empty.parquet', new Uint8Array());
+    const [path] = await storage.queryPaths([storage.uri('t/data/empty.parquet')]);
+    expect(await readFile(path!)).toHaveLength(0);
+    client.destroy();
+  });
+
+  it('leaves no cache entry when a range fails, and fetches the file whole on the next request', async () => {
+    let failRange = true;
+    const { storage, client } = rangedStorage((input) => {
+      if (failRange && input.Range === `bytes=${3 * MiB}-${4 * MiB - 1}`) {
+        failRange = false;
+        throw Object.assign(new Error('connection reset'), { name: 'NetworkError' });
+      }
+    });
+    await storage.write('t/data/flaky.parquet', object);
+    const uri = storage.uri('t/data/flaky.parquet');
+    await expect(storage.queryPaths([uri])).rejects.toThrow(/cannot fetch .*flaky\.parquet into the lake cache.*connection reset/);
+    const [path] = await storage.queryPaths([uri]);
+    expect((await readFile(path!)).equals(object)).toBe(true);
     client.destroy();
   });
 });

@@ -81,8 +81,12 @@ export async function startS3Server(bucket = 'lake'): Promise<TestS3Server> {
  *   object two levels below the listed prefix (`t/data/month=1/x.parquet`
  *   listed under `t/`) never yields its common prefix `t/data/`. The walk is
  *   replaced by a full one in S3 key order (the skip was only an optimisation).
+ * - A ranged GET of an empty object answers 206 with `Content-Range: bytes
+ *   0-0/0` and a length of 1, then sends nothing, so the client's connection
+ *   is reset. S3 answers 416 InvalidRange (no byte of it exists); the store
+ *   now reports such a range as unsatisfiable, which s3rver turns into 416.
  *
- * Both patches apply to this test process only and only to what s3rver uses.
+ * The patches apply to this test process only and only to what s3rver uses.
  */
 function loadS3rverWithFixes(): new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> } {
   const crypto = require('node:crypto') as typeof import('node:crypto');
@@ -110,5 +114,19 @@ function loadS3rverWithFixes(): new (options: Record<string, unknown>) => { run(
       else yield `${dir}/${entry.name}`;
     }
   };
+  type StoredObject = { content: { destroy(): void } | null; range?: unknown; metadata: Record<string, string> };
+  const store = require('s3rver/lib/stores/filesystem') as { prototype: { getObject(...args: unknown[]): Promise<StoredObject | null>; s3rverRangePatched?: boolean } };
+  if (!store.prototype.s3rverRangePatched) {
+    const getObject = store.prototype.getObject;
+    store.prototype.s3rverRangePatched = true;
+    store.prototype.getObject = async function getObjectOfEmpty(this: unknown, ...args: unknown[]) {
+      const object = await getObject.apply(this, args);
+      if (object?.range && object.content && Number(object.metadata['content-length']) === 0) {
+        object.content.destroy();
+        object.content = null;
+      }
+      return object;
+    };
+  }
   return require('s3rver');
 }

@@ -143,6 +143,7 @@ describe('pruneDataFiles', () => {
       createExclusive: (path, bytes) => storage.createExclusive(path, bytes),
       read: (path) => (reads++, storage.read(path)),
       readIfExists: (path) => storage.readIfExists(path),
+      readRange: (path, offset, length) => storage.readRange(path, offset, length),
       delete: (path) => storage.delete(path),
       list: (prefix) => storage.list(prefix),
       queryPaths: (uris) => storage.queryPaths(uris),
