@@ -252,6 +252,10 @@ export class S3Storage implements LakeStorage {
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
+      // S3 answers 403 instead of 404 for a missing key unless the caller may list it, and an s3:ListBucket grant
+      // limited by an s3:prefix condition (as in terraform/iam.tf) may not count. The HEAD is only a pre-check:
+      // the conditional PUT after it decides, and fails with AccessDenied itself if writing is not allowed.
+      if (httpStatus(error) === 403) return false;
       throw error;
     }
   }

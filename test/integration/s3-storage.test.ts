@@ -184,6 +184,17 @@ describe('S3Storage specifics', () => {
     client.destroy();
   });
 
+  it('creates exclusively when the HEAD pre-check is denied (403 for a missing key without list permission)', async () => {
+    const { client, sent } = recordingClient((command) => {
+      if (command instanceof HeadObjectCommand) throw Object.assign(new Error('Forbidden'), { name: '403', $metadata: { httpStatusCode: 403 } });
+    });
+    const storage = s3Storage({ client });
+    expect(await storage.createExclusive('t/metadata/00001-a.metadata.json', Buffer.from('{}'))).toBe(true);
+    expect(sent).toEqual(['HeadObjectCommand', 'PutObjectCommand']);
+    expect((await storage.read('t/metadata/00001-a.metadata.json')).toString()).toBe('{}');
+    client.destroy();
+  });
+
   it('refuses an unwritable lake with a config error naming the bucket and the S3 error code, and no secret', async () => {
     const storage = new S3Storage({
       location: parseS3Location('s3://no-such-bucket/lake'),
