@@ -56,6 +56,10 @@ function columnKindOf(column: ResultColumn): ColumnKind {
       return { kind: 'string' };
     case DuckDBTypeId.TIMESTAMP_TZ:
       return { kind: 'timestamptz' };
+    case DuckDBTypeId.BOOLEAN:
+      return { kind: 'boolean' };
+    case DuckDBTypeId.DATE:
+      return { kind: 'date' };
     case DuckDBTypeId.DECIMAL: {
       const { width, scale } = type as DuckDBType & { width: number; scale: number };
       // Unscaled values are held as 64-bit integers.
@@ -65,14 +69,11 @@ function columnKindOf(column: ResultColumn): ColumnKind {
     case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UBIGINT:
       return refuse('BIGINT (sum() of BIGINT is HUGEINT)');
-    case DuckDBTypeId.DATE:
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_S:
     case DuckDBTypeId.TIMESTAMP_MS:
     case DuckDBTypeId.TIMESTAMP_NS:
       return refuse('TIMESTAMPTZ');
-    case DuckDBTypeId.BOOLEAN:
-      return refuse('INTEGER (0/1) or VARCHAR');
     default:
       return refuse('VARCHAR');
   }

@@ -122,6 +122,10 @@ function boundValue(value: DuckDBValue, kind: ColumnKind): bigint | number | str
       return (value as { micros: bigint }).micros;
     case 'decimal':
       return (value as { value: bigint }).value;
+    case 'boolean':
+      return value ? 1 : 0;
+    case 'date':
+      return (value as { days: number }).days;
   }
 }
 
@@ -137,6 +141,10 @@ function duckdbType(kind: ColumnKind): string {
       return 'TIMESTAMPTZ';
     case 'decimal':
       return `DECIMAL(${kind.precision}, ${kind.scale})`;
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'date':
+      return 'DATE';
   }
 }
 

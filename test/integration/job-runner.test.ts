@@ -86,6 +86,14 @@ WITH touched AS (SELECT DISTINCT date_trunc('month', issue_date) AS month FROM i
 SELECT issuer_id, date_trunc('month', issue_date) AS month, count(*)::BIGINT AS invoices, sum(amount)::DECIMAL(18,2) AS amount
   FROM invoices WHERE date_trunc('month', issue_date) IN (SELECT month FROM touched) GROUP BY ALL`,
     );
+    await writeFile(
+      join(directory, 'flags.sql'),
+      `-- schedule: every 10m
+-- output: flags
+-- mode: replace
+SELECT invoice_id, CASE WHEN invoice_id % 7 = 0 THEN NULL ELSE amount > 10.30 END AS large, DATE '2026-01-01' + (invoice_id % 40)::INTEGER AS day
+  FROM invoices`,
+    );
     await writeFile(join(directory, 'broken.sql'), '-- schedule: every 10m\n-- output: broken\nSELECT no_such_column FROM invoices\n');
     await writeFile(join(directory, 'huge.sql'), '-- schedule: every 10m\n-- output: huge\nSELECT sum(invoice_id) AS s FROM invoices\n');
     const loaded = await loadJobs(directory, lake, openSession);
@@ -127,6 +135,40 @@ SELECT issuer_id, date_trunc('month', issue_date) AS month, count(*)::BIGINT AS 
     const actual = await rows(`SELECT issuer_id::INTEGER AS issuer, strftime(month, '%Y-%m') AS month, invoices::INTEGER AS invoices, amount::VARCHAR AS amount FROM monthly ORDER BY ALL`);
     expect(actual).toEqual(expected);
     expect(actual.length).toBe(6);
+  });
+
+  it('stores BOOLEAN and DATE results as Iceberg boolean and date, with their bounds and null counts', async () => {
+    const FLAGS_SQL = `SELECT invoice_id, CASE WHEN invoice_id % 7 = 0 THEN NULL ELSE amount > 10.30 END AS large, DATE '2026-01-01' + (invoice_id % 40)::INTEGER AS day FROM invoices`;
+    const ran = await run('flags');
+    expect(ran).toMatchObject({ status: 'succeeded', rowsOut: Number(nextId) - 1 });
+    const asText = (from: string) => rows(`SELECT invoice_id::INTEGER AS id, large::VARCHAR AS large, day::VARCHAR AS day, typeof(large) AS lt, typeof(day) AS dt FROM (${from}) ORDER BY id`);
+    const expected = await asText(FLAGS_SQL);
+    expect(await asText('SELECT * FROM flags')).toEqual(expected);
+    expect(expected.some((row: any) => row.large === 'true') && expected.some((row: any) => row.large === 'false') && expected.some((row: any) => row.large === null)).toBe(true);
+
+    const location = await lake.catalog.currentMetadataLocation({ namespace: 'lake', name: 'flags' });
+    const metadata = JSON.parse((await lake.storage.read(lake.storage.relativePath(location!)!)).toString('utf8'));
+    expect(metadata.schemas.at(-1).fields.map((field: { name: string; type: string }) => `${field.name}:${field.type}`)).toEqual(['invoice_id:long', 'large:boolean', 'day:date']);
+    const [file] = (await scanTable(lake.storage, location!)).files.map((entry) => entry.dataFile);
+    const [stats] = await rows<{ nulls: number; lo: number; hi: number }>(
+      `SELECT count(*) FILTER (WHERE large IS NULL)::INTEGER AS nulls, (min(day) - DATE '1970-01-01')::INTEGER AS lo, (max(day) - DATE '1970-01-01')::INTEGER AS hi FROM (${FLAGS_SQL})`,
+    );
+    expect(file!.nullValueCounts!.get(2)).toBe(BigInt(stats!.nulls));
+    expect(decodeSingleValue('boolean', file!.lowerBounds!.get(2)!)).toEqual({ type: 'boolean', value: false });
+    expect(decodeSingleValue('boolean', file!.upperBounds!.get(2)!)).toEqual({ type: 'boolean', value: true });
+    expect(decodeSingleValue('date', file!.lowerBounds!.get(3)!)).toEqual({ type: 'date', value: stats!.lo });
+    expect(decodeSingleValue('date', file!.upperBounds!.get(3)!)).toEqual({ type: 'date', value: stats!.hi });
+
+    const served: LocalFetch = s3 ? serveS3Objects(s3.endpoint) : serveLocalFiles();
+    try {
+      const read = await icebergRead({ tableUrl: s3 ? `${lakeUri}/flags` : localTableUrl(join(lakeUri, 'flags')) });
+      const asRead = read
+        .map((row) => ({ id: Number(row.invoice_id), large: row.large === null ? null : String(row.large), day: new Date(row.day as Date).toISOString().slice(0, 10) }))
+        .sort((a, b) => a.id - b.id);
+      expect(asRead).toEqual(expected.map((row: any) => ({ id: row.id, large: row.large, day: row.day })));
+    } finally {
+      served.restore();
+    }
   });
 
   it('writes data files whose partition, counts and bounds are exactly their rows, readable by icebird', async () => {

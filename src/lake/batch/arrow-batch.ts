@@ -34,6 +34,10 @@ export function arrowTypeOf(type: ColumnKind): arrow.DataType {
       return new arrow.Float64();
     case 'string':
       return new arrow.Utf8();
+    case 'boolean':
+    case 'date':
+      // Only job outputs have these, and DuckDB writes those files; the stream's tables are fixed.
+      throw new Error(`the stream's batch encoder does not write ${type.kind} columns`);
   }
 }
 

@@ -69,6 +69,10 @@ export function columnBounds(type: ColumnKind, min: bigint | number | string | u
 
 function typedValue(type: ColumnKind, value: bigint | number | string): IcebergValue {
   switch (type.kind) {
+    case 'boolean':
+      return { type: 'boolean', value: Boolean(value) };
+    case 'date':
+      return { type: 'date', value: Number(value) };
     case 'long':
       return { type: 'long', value: value as bigint };
     case 'timestamptz':

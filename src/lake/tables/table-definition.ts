@@ -6,7 +6,10 @@ export type ColumnKind =
   | { kind: 'timestamptz' }
   | { kind: 'decimal'; precision: number; scale: number }
   | { kind: 'double' }
-  | { kind: 'string' };
+  | { kind: 'string' }
+  // Job outputs only (written by DuckDB): the stream's own tables have no such columns.
+  | { kind: 'boolean' }
+  | { kind: 'date' };
 
 export interface ColumnDefinition {
   fieldId: number;
