@@ -135,6 +135,33 @@ export function nextRunDelayMs(schedule: JobSchedule, now: Date): number | undef
   }
 }
 
+/**
+ * Milliseconds from `now` to a scheduled job's first run after the daemon
+ * starts, given when it last ran (its output's latest commit), so runs are
+ * spaced by the schedule across restarts rather than from each start:
+ * - `every`: one interval after the last run, at once if that has passed or
+ *   the job never ran;
+ * - cron: at once when a fire time passed since the last run (however many
+ *   passed, one run catches up), else at the next fire time; a job that never
+ *   ran waits for its next fire time, as a new cron entry does.
+ */
+export function firstRunDelayMs(schedule: JobSchedule, lastRunMs: number | undefined, now: Date): number | undefined {
+  switch (schedule.kind) {
+    case 'every':
+      if (lastRunMs === undefined) return 0;
+      // A last run "in the future" (clock moved back) waits one interval at most.
+      return Math.min(Math.max(0, lastRunMs + schedule.everyMs - now.getTime()), schedule.everyMs);
+    case 'cron': {
+      if (lastRunMs === undefined) return nextRunDelayMs(schedule, now);
+      const due = new Cron(schedule.expression, { paused: true, timezone: 'UTC' }).nextRun(new Date(Math.min(lastRunMs, now.getTime())));
+      if (!due) return undefined;
+      return Math.max(0, due.getTime() - now.getTime());
+    }
+    case 'on-commit':
+      return undefined;
+  }
+}
+
 function parsePartition(file: string, text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   const match = /^month\(\s*([a-z_][a-z0-9_]*)\s*\)$/.exec(text);

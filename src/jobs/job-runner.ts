@@ -2,6 +2,7 @@ import type { Lake } from '../lake/open-lake.ts';
 import { LakeTable, ancestorSummaryValue } from '../lake/lake-table.ts';
 import type { TableDefinition } from '../lake/tables/table-definition.ts';
 import type { DataFile } from '../lake/iceberg/spec-types.ts';
+import { parseTableMetadata } from '../lake/iceberg/table-metadata-json.ts';
 import type { LakeQuery } from '../query/lake-query.ts';
 import { messageOf } from '../errors/lake-error.ts';
 import { failpoint } from '../lake/failpoints.ts';
@@ -41,6 +42,15 @@ export const deltaViewName = (table: string) => `${table}_delta`;
  * skipped: either the commit landed (and names the new snapshot) or it did
  * not (and the next run reads the same delta again).
  */
+/** When the job last committed its output (the time of that snapshot), or undefined if it never did. */
+export async function lastRunMs(job: LoadedJob, context: JobRunContext): Promise<number | undefined> {
+  const location = await context.lake.catalog.currentMetadataLocation({ namespace: context.lake.namespace, name: job.outputTable.name });
+  if (!location) return undefined;
+  const metadata = parseTableMetadata((await context.lake.storage.read(context.lake.storage.relativePath(location) ?? location)).toString('utf8'));
+  const times = metadata.snapshots.filter((snapshot) => snapshot.summary[JOB_KEY] === job.name).map((snapshot) => snapshot.timestampMs);
+  return times.length > 0 ? Math.max(...times) : undefined;
+}
+
 export async function runJobOnce(job: LoadedJob, context: JobRunContext, run: Pick<JobRunRecord, 'trigger' | 'attempt'>): Promise<JobRunRecord> {
   const started = performance.now();
   const record: JobRunRecord = {

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.ts';
-import { nextRunDelayMs } from './job-definition.ts';
-import { runJobOnce, type JobRunContext, type LoadedJob } from './job-runner.ts';
+import { firstRunDelayMs, nextRunDelayMs } from './job-definition.ts';
+import { lastRunMs, runJobOnce, type JobRunContext, type LoadedJob } from './job-runner.ts';
+import { messageOf } from '../errors/lake-error.ts';
 import type { JobRunRecord } from './job-runs.ts';
 import type { JobHistory } from './job-history.ts';
 
@@ -8,10 +9,14 @@ export interface SchedulerOptions {
   concurrency: number;
   /** Shortest time between two runs of one on-commit job. */
   minIntervalMs: number;
+  /** The clock schedules are computed with (tests move it). */
+  now?: () => Date;
 }
 
 export interface SchedulerEvents {
   onRun?(record: JobRunRecord): void;
+  /** A scheduled job's next run was planned `delayMs` from now. */
+  onScheduled?(job: string, delayMs: number): void;
 }
 
 type Trigger = JobRunRecord['trigger'];
@@ -55,11 +60,15 @@ export class JobScheduler {
     this.#options = options;
   }
 
-  /** Starts the timers; on-commit jobs run once now to catch up with commits made while the daemon was down. */
+  /**
+   * Starts the timers. On-commit jobs run once now to catch up with commits
+   * made while the daemon was down; scheduled ones run when their schedule
+   * says counting from their last run, at once if a run was missed.
+   */
   start(): void {
     for (const job of this.#jobs.values()) {
       if (job.schedule.kind === 'on-commit') this.trigger(job.name, 'on-commit');
-      else this.#scheduleNext(job);
+      else void this.#scheduleFirst(job);
     }
   }
 
@@ -133,13 +142,33 @@ export class JobScheduler {
     }
   }
 
-  #scheduleNext(job: LoadedJob): void {
-    const wait = nextRunDelayMs(job.schedule, new Date());
+  async #scheduleFirst(job: LoadedJob): Promise<void> {
+    let last: number | undefined;
+    try {
+      last = await lastRunMs(job, this.#context);
+    } catch (error) {
+      // Without its history the job keeps its plain schedule from now; the run itself will report the problem.
+      this.#logger.warn({ job: job.name, err: messageOf(error) }, 'could not read when the job last ran');
+      this.#scheduleNext(job);
+      return;
+    }
+    const wait = firstRunDelayMs(job.schedule, last, this.#now());
+    if (wait !== undefined) this.#scheduleNext(job, wait);
+  }
+
+  #scheduleNext(job: LoadedJob, firstWait?: number): void {
+    const wait = firstWait ?? nextRunDelayMs(job.schedule, this.#now());
     if (wait === undefined) return;
+    this.#logger.debug({ job: job.name, inMs: wait }, 'job run planned');
+    this.#events.onScheduled?.(job.name, wait);
     this.#after(wait, () => {
       this.trigger(job.name, 'schedule');
       this.#scheduleNext(job);
     });
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
   }
 
   #after(ms: number, action: () => void): void {

@@ -8,7 +8,10 @@ import { writeDataFiles } from '../../src/lake/batch/data-file-writer.ts';
 import { INVOICES_TABLE } from '../../src/lake/tables/lake-tables.ts';
 import { LakeQuery } from '../../src/query/lake-query.ts';
 import { loadJobs } from '../../src/jobs/job-loader.ts';
-import { runJobOnce, type LoadedJob } from '../../src/jobs/job-runner.ts';
+import { lastRunMs, runJobOnce, type LoadedJob } from '../../src/jobs/job-runner.ts';
+import { JobScheduler } from '../../src/jobs/job-scheduler.ts';
+import { JobHistory } from '../../src/jobs/job-history.ts';
+import { createLogger } from '../../src/log/logger.ts';
 import { scanTable } from '../../src/jobs/incremental-scan.ts';
 import { decodeSingleValue } from '../../src/lake/iceberg/single-value.ts';
 import { monthFromMicros } from '../../src/lake/iceberg/transforms.ts';
@@ -169,6 +172,37 @@ SELECT invoice_id, CASE WHEN invoice_id % 7 = 0 THEN NULL ELSE amount > 10.30 EN
     } finally {
       served.restore();
     }
+  });
+
+  it('after a restart, runs a scheduled job when its interval since the last output commit has passed, not before', async () => {
+    const flags = jobs.find((job) => job.name === 'flags')!;
+    const context = { lake, openSession };
+    const last = await lastRunMs(flags, context);
+    expect(last).toBeDefined(); // the test above ran it
+    expect(await lastRunMs({ ...flags, name: 'never_ran', outputTable: { ...flags.outputTable, name: 'never_ran' } }, context)).toBeUndefined();
+
+    /** A daemon started at `now`: what it plans for the job, and the runs it makes until idle. */
+    async function startAt(now: number): Promise<{ plannedMs: number; runs: string[] }> {
+      const runs: string[] = [];
+      let planned: (delay: number) => void;
+      const plannedMs = new Promise<number>((resolve) => (planned = resolve));
+      const scheduler = new JobScheduler(
+        { jobs: [flags], context, history: new JobHistory(lake, createLogger('fatal')), logger: createLogger('fatal'), events: { onRun: (run) => runs.push(run.status), onScheduled: (_job, delay) => planned(delay) } },
+        { concurrency: 1, minIntervalMs: 0, now: () => new Date(now) },
+      );
+      scheduler.start();
+      const delayMs = await plannedMs;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await scheduler.idle();
+      await scheduler.stop();
+      return { plannedMs: delayMs, runs };
+    }
+
+    const fourMinutesLater = await startAt(last! + 4 * 60_000);
+    expect(fourMinutesLater).toEqual({ plannedMs: 6 * 60_000, runs: [] });
+    const elevenMinutesLater = await startAt(last! + 11 * 60_000);
+    expect(elevenMinutesLater).toEqual({ plannedMs: 0, runs: ['succeeded'] });
+    expect(await lastRunMs(flags, context)).toBeGreaterThan(last!);
   });
 
   it('writes data files whose partition, counts and bounds are exactly their rows, readable by icebird', async () => {

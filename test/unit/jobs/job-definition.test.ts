@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JobRejected, nextRunDelayMs, parseJobFile } from '../../../src/jobs/job-definition.ts';
+import { firstRunDelayMs, JobRejected, nextRunDelayMs, parseJobFile } from '../../../src/jobs/job-definition.ts';
 
 const RESERVED = ['invoices', 'risk_scores', 'job_runs'];
 const INPUTS = ['invoices', 'risk_scores'];
@@ -59,5 +59,38 @@ describe('job files', () => {
   it('allows semicolons inside strings and names the file in every message', () => {
     expect(parse("-- schedule: every 10m\n-- output: t\nSELECT 'a;b' AS s;").sql).toBe("SELECT 'a;b' AS s");
     expect(rejection('-- output: t\nSELECT 1', 'jobs/My Job.sql')).toMatch(/^My Job\.sql: /);
+  });
+});
+
+describe('first run of a scheduled job after the daemon starts', () => {
+  const MINUTE = 60_000;
+  const every10m = { kind: 'every', everyMs: 10 * MINUTE, text: 'every 10m' } as const;
+  const at3am = { kind: 'cron', expression: '0 3 * * *', text: '0 3 * * *' } as const;
+  const now = new Date('2026-03-10T12:00:00Z');
+  const ago = (minutes: number) => now.getTime() - minutes * MINUTE;
+
+  it('every: one interval after the last run, at once when it passed or the job never ran', () => {
+    expect(firstRunDelayMs(every10m, undefined, now)).toBe(0);
+    expect(firstRunDelayMs(every10m, ago(4), now)).toBe(6 * MINUTE);
+    expect(firstRunDelayMs(every10m, ago(10), now)).toBe(0);
+    expect(firstRunDelayMs(every10m, ago(60 * 24 * 30), now)).toBe(0);
+    // A last run after now (the clock went back) waits one interval, not longer.
+    expect(firstRunDelayMs(every10m, ago(-60), now)).toBe(10 * MINUTE);
+  });
+
+  it('cron: at once when a fire time passed since the last run, else at the next fire time', () => {
+    // Last ran today at 03:00; the next fire is tomorrow 03:00.
+    expect(firstRunDelayMs(at3am, Date.parse('2026-03-10T03:00:05Z'), now)).toBe(15 * 60 * MINUTE);
+    // Last ran yesterday at 03:00: today's 03:00 was missed; one run now, however many were missed.
+    expect(firstRunDelayMs(at3am, Date.parse('2026-03-09T03:00:05Z'), now)).toBe(0);
+    expect(firstRunDelayMs(at3am, Date.parse('2025-01-01T00:00:00Z'), now)).toBe(0);
+    // Never ran: like a new cron entry, it waits for its next fire time.
+    expect(firstRunDelayMs(at3am, undefined, now)).toBe(15 * 60 * MINUTE);
+    // A last run after now does not make it fire early.
+    expect(firstRunDelayMs(at3am, Date.parse('2026-03-11T03:00:05Z'), now)).toBe(15 * 60 * MINUTE);
+  });
+
+  it('on-commit jobs have no schedule', () => {
+    expect(firstRunDelayMs({ kind: 'on-commit', table: 'invoices', text: 'on-commit invoices' }, ago(5), now)).toBeUndefined();
   });
 });
