@@ -1,12 +1,15 @@
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  type GetObjectCommandInput,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -43,6 +46,9 @@ const MiB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MiB;
 const PARTS_IN_FLIGHT = 4;
 const RANGES_IN_FLIGHT = 4;
+/** GETs whose body stream broke: tried this often in all, 100, 200, 400 ms apart. */
+const BODY_READ_ATTEMPTS = 4;
+const BODY_READ_RETRY_MS = 100;
 
 /**
  * Lake storage in an S3 bucket (`LAKE=s3://bucket/prefix`).
@@ -151,8 +157,7 @@ export class S3Storage implements LakeStorage {
   async readIfExists(path: string): Promise<Buffer | undefined> {
     const target = this.#object(path);
     try {
-      const response = await this.#client.send(new GetObjectCommand(target));
-      return Buffer.from(await response.Body!.transformToByteArray());
+      return (await this.#get(target)).body;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw storageError(`cannot read ${s3Uri(target)}`, error);
@@ -284,13 +289,29 @@ export class S3Storage implements LakeStorage {
   }
 
   /**
+   * A GET with its body read. The SDK retries a request until its response
+   * headers arrive; a connection lost while the body streams fails after
+   * that, so the whole GET is retried here, a few times with backoff.
+   */
+  async #get(input: GetObjectCommandInput): Promise<{ response: GetObjectCommandOutput; body: Buffer }> {
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.#client.send(new GetObjectCommand(input));
+      try {
+        return { response, body: Buffer.from(await response.Body!.transformToByteArray()) };
+      } catch (error) {
+        if (attempt >= BODY_READ_ATTEMPTS) throw error;
+        await delay(BODY_READ_RETRY_MS * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /**
    * One ranged GET: the bytes, the object's size (from Content-Range) and its
    * ETag. A store that ignores Range answers 200 with the whole object; the
    * range is then cut out here.
    */
   async #getRange(target: { Bucket: string; Key: string }, offset: number, length: number, ifMatch?: string): Promise<{ bytes: Buffer; size: number; etag: string | undefined }> {
-    const response = await this.#client.send(new GetObjectCommand({ ...target, Range: `bytes=${offset}-${offset + length - 1}`, IfMatch: ifMatch }));
-    const body = Buffer.from(await response.Body!.transformToByteArray());
+    const { response, body } = await this.#get({ ...target, Range: `bytes=${offset}-${offset + length - 1}`, IfMatch: ifMatch });
     const size = /\/(\d+)$/.exec(response.ContentRange ?? '')?.[1];
     if (size === undefined) return { bytes: body.subarray(offset, offset + length), size: body.length, etag: response.ETag };
     return { bytes: body, size: Number(size), etag: response.ETag };
