@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -168,7 +168,7 @@ export class S3Storage implements LakeStorage {
     checkRange(offset, length);
     const target = this.#object(path);
     try {
-      return (await this.#getRange(target, offset, length)).bytes;
+      return await this.#getRange(target, offset, length);
     } catch (error) {
       // 416: the range starts at or past the end (every range of an empty object does).
       if (httpStatus(error) === 416) return Buffer.alloc(0);
@@ -305,16 +305,10 @@ export class S3Storage implements LakeStorage {
     }
   }
 
-  /**
-   * One ranged GET: the bytes, the object's size (from Content-Range) and its
-   * ETag. A store that ignores Range answers 200 with the whole object; the
-   * range is then cut out here.
-   */
-  async #getRange(target: { Bucket: string; Key: string }, offset: number, length: number, ifMatch?: string): Promise<{ bytes: Buffer; size: number; etag: string | undefined }> {
-    const { response, body } = await this.#get({ ...target, Range: `bytes=${offset}-${offset + length - 1}`, IfMatch: ifMatch });
-    const size = /\/(\d+)$/.exec(response.ContentRange ?? '')?.[1];
-    if (size === undefined) return { bytes: body.subarray(offset, offset + length), size: body.length, etag: response.ETag };
-    return { bytes: body, size: Number(size), etag: response.ETag };
+  /** One ranged GET's bytes. A store that ignores Range answers 200 with the whole object; the range is cut out here. */
+  async #getRange(target: { Bucket: string; Key: string }, offset: number, length: number): Promise<Buffer> {
+    const { response, body } = await this.#get({ ...target, Range: `bytes=${offset}-${offset + length - 1}` });
+    return response.ContentRange === undefined ? body.subarray(offset, offset + length) : body;
   }
 
   /**
@@ -330,18 +324,13 @@ export class S3Storage implements LakeStorage {
     try {
       const handle = await open(path, 'wx');
       try {
-        const first = await this.#getRange(target, 0, this.#rangeSize).catch((error: unknown) => {
-          if (httpStatus(error) === 416) return { bytes: Buffer.alloc(0), size: 0, etag: undefined };
-          throw error;
-        });
-        await handle.write(first.bytes, 0, first.bytes.length, 0);
+        const first = await this.#fetchRangeInto(handle, target, 0, this.#rangeSize);
         const offsets: number[] = [];
-        for (let offset = first.bytes.length; offset < first.size; offset += this.#rangeSize) offsets.push(offset);
+        for (let offset = first.written; offset < first.size; offset += this.#rangeSize) offsets.push(offset);
         await inFlight(offsets, RANGES_IN_FLIGHT, async (offset) => {
           const length = Math.min(this.#rangeSize, first.size - offset);
-          const range = await this.#getRange(target, offset, length, first.etag);
-          if (range.bytes.length !== length) throw new Error(`bytes ${offset}..${offset + length}: received ${range.bytes.length}`);
-          await handle.write(range.bytes, 0, length, offset);
+          const range = await this.#fetchRangeInto(handle, target, offset, length, first.etag);
+          if (range.written !== length) throw new Error(`bytes ${offset}..${offset + length}: received ${range.written}`);
         });
         const { size } = await handle.stat();
         if (size !== first.size) throw new Error(`received ${size} of ${first.size} bytes`);
@@ -351,6 +340,46 @@ export class S3Storage implements LakeStorage {
       }
     } catch (error) {
       throw storageError(`cannot fetch ${s3Uri(target)} into the lake cache`, error);
+    }
+  }
+
+  /**
+   * One range of an object written into `handle` at its offset as the body
+   * streams in, so a download holds a chunk, not a range, in memory. A body
+   * cut short is fetched again and overwrites the same bytes. Returns the
+   * object's size, its ETag and the bytes written; a store that ignores
+   * Range sends the whole object, which then lands at offset 0.
+   */
+  async #fetchRangeInto(
+    handle: FileHandle,
+    target: { Bucket: string; Key: string },
+    offset: number,
+    length: number,
+    ifMatch?: string,
+  ): Promise<{ size: number; etag: string | undefined; written: number }> {
+    for (let attempt = 1; ; attempt++) {
+      let response: GetObjectCommandOutput;
+      try {
+        response = await this.#client.send(new GetObjectCommand({ ...target, Range: `bytes=${offset}-${offset + length - 1}`, IfMatch: ifMatch }));
+      } catch (error) {
+        // 416: nothing at or past the end; every range of an empty object.
+        if (httpStatus(error) === 416) return { size: 0, etag: undefined, written: 0 };
+        throw error;
+      }
+      const size = /\/(\d+)$/.exec(response.ContentRange ?? '')?.[1];
+      let position = size === undefined ? 0 : offset;
+      try {
+        for await (const chunk of response.Body as AsyncIterable<Uint8Array>) {
+          await handle.write(chunk, 0, chunk.length, position);
+          position += chunk.length;
+        }
+      } catch (error) {
+        if (attempt >= BODY_READ_ATTEMPTS) throw error;
+        await delay(BODY_READ_RETRY_MS * 2 ** (attempt - 1));
+        continue;
+      }
+      const written = position - (size === undefined ? 0 : offset);
+      return { size: size === undefined ? written : Number(size), etag: response.ETag, written };
     }
   }
 }
