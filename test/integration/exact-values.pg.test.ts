@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { runCli } from '../support/cli.ts';
-import { lakeEnv, onS3, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
+import { lakeEnv, onS3, openEnvLake, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
 import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
-import { openLake } from '../../src/lake/open-lake.ts';
 import { snapshotFiles } from '../../src/query/snapshot-files.ts';
 import { monthLabel } from '../../src/lake/iceberg/transforms.ts';
 import { decodeSingleValue } from '../../src/lake/iceberg/single-value.ts';
@@ -77,15 +76,7 @@ describe('exact values from PostgreSQL to the lake', () => {
     const savedEnv = { ...process.env };
     // The S3 lake's client reads its credentials from the environment (the AWS default provider chain), as the CLI's does.
     if (backend === 's3') Object.assign(process.env, s3.env);
-    const lake = await openLake({
-      lake: env.LAKE!,
-      catalog: 'jdbc',
-      catalogUrl: db.url,
-      catalogName: env.CATALOG_NAME!,
-      catalogSchema: 'invoice_lake_catalog',
-      namespace: 'lake',
-      s3: { endpoint: env.S3_ENDPOINT },
-    });
+    const lake = await openEnvLake(env, db);
     try {
       const location = await lake.catalog.currentMetadataLocation({ namespace: 'lake', name: 'invoices' });
       const { dataFiles } = await snapshotFiles(lake.storage, location!);

@@ -8,8 +8,7 @@ import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
 import { startFaultyS3Proxy, type FaultyS3Proxy, type RecordedRequest } from '../support/faulty-s3-proxy.ts';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { runCli } from '../support/cli.ts';
-import { lakeEnv, onS3, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
-import { openLake } from '../../src/lake/open-lake.ts';
+import { lakeEnv, onS3, openEnvLake, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
 import { snapshotFiles } from '../../src/query/snapshot-files.ts';
 
 const MiB = 1024 * 1024;
@@ -282,15 +281,7 @@ describe('run --once into an S3 lake whose store fails every 5th request', () =>
     expect(faulted.some((request) => request.method === 'GET')).toBe(true);
 
     // Every data file the committed snapshot references is on the server whole, asked directly, not through the proxy.
-    const opened = await openLake({
-      lake: env.LAKE!,
-      catalog: 'jdbc',
-      catalogUrl: db.url,
-      catalogName: env.CATALOG_NAME!,
-      catalogSchema: 'invoice_lake_catalog',
-      namespace: 'lake',
-      s3: { endpoint: s3.endpoint },
-    });
+    const opened = await openEnvLake(env, db, s3.endpoint);
     try {
       const location = await opened.catalog.currentMetadataLocation({ namespace: 'lake', name: 'invoices' });
       const { dataFiles } = await snapshotFiles(opened.storage, location!);

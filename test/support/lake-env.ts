@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { TestDatabase } from './test-database.ts';
 import { runCli } from './cli.ts';
 import type { TestS3Server } from './s3-server.ts';
+import { openLake, type Lake } from '../../src/lake/open-lake.ts';
 
 /** Environment for CLI runs against a test database and a fresh lake directory. */
 export async function lakeEnv(database: TestDatabase, extra: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -33,6 +34,23 @@ export function onS3(env: Record<string, string>, server: TestS3Server): Record<
 export async function ownSourceEnv(database: TestDatabase, name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   await database.query(`CREATE TABLE ${name} (LIKE invoices INCLUDING ALL)`);
   return lakeEnv(database, { SOURCE_TABLE: name, SLOT_NAME: `slot_${name}`, PUBLICATION_NAME: `pub_${name}`, ...extra });
+}
+
+/**
+ * The lake a CLI environment points at, opened in this process with its JDBC
+ * catalog in the test database, to look at what the CLI committed. On S3 the
+ * client finds its credentials in process.env, as the CLI's does.
+ */
+export function openEnvLake(env: Record<string, string>, database: TestDatabase, s3Endpoint = env.S3_ENDPOINT): Promise<Lake> {
+  return openLake({
+    lake: env.LAKE!,
+    catalog: 'jdbc',
+    catalogUrl: database.url,
+    catalogName: env.CATALOG_NAME!,
+    catalogSchema: 'invoice_lake_catalog',
+    namespace: 'lake',
+    s3: { endpoint: s3Endpoint },
+  });
 }
 
 /** `invoice-lake query --format json` parsed. */
