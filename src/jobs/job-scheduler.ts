@@ -152,6 +152,7 @@ export class JobScheduler {
       this.#scheduleNext(job);
       return;
     }
+    if (this.#stopped) return;
     const wait = firstRunDelayMs(job.schedule, last, this.#now());
     if (wait !== undefined) this.#scheduleNext(job, wait);
   }
