@@ -37,12 +37,13 @@ withSettings(
   program
     .command('run')
     .description('stream changes into the lake until SIGTERM/SIGINT')
-    .option('--once', 'drain the slot up to the WAL position at start, commit, acknowledge and exit'),
+    .option('--once', 'drain the slot up to the WAL position at start, commit, acknowledge and exit')
+    .option('--standby', 'wait while another process streams the slot and take over when it stops (a plain run exits 2)'),
   [...SOURCE_SETTINGS, ...LAKE_SETTINGS, ...BATCH_SETTINGS, ...SCORING_SETTINGS, ...JOB_SETTINGS, 'httpPort', 'logLevel'],
 ).action(async (options) => {
   const settings = settingsFrom(options);
   const { runCommand } = await import('./run-command.ts');
-  const totals = await runCommand({ logger: createLogger(settings.logLevel ?? 'info') }, settings, { once: Boolean(options.once) });
+  const totals = await runCommand({ logger: createLogger(settings.logLevel ?? 'info') }, settings, { once: Boolean(options.once), standby: Boolean(options.standby) });
   const rows = Object.entries(totals.rows).map(([table, count]) => `${table} +${count}`).join(', ') || 'no new rows';
   print(`committed ${totals.commits} batch(es): ${rows} in ${(totals.elapsedMs / 1000).toFixed(1)} s`);
 });

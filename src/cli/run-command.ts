@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Settings } from '../config/settings.ts';
 import { requireSetting } from '../config/load-config.ts';
 import { openLake } from '../lake/open-lake.ts';
-import { superviseStream, type StreamHooks } from '../pipeline/stream-supervisor.ts';
+import { superviseStream, type StreamHooks, type StreamState } from '../pipeline/stream-supervisor.ts';
 import { formatLsn } from '../source/lsn.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { startHttpServer } from '../server/http-server.ts';
@@ -17,6 +17,8 @@ import { loadSources } from '../query/sources/source-config.ts';
 
 export interface RunOptions {
   once: boolean;
+  /** Wait while another process holds the slot (no jobs meanwhile), then take over. */
+  standby?: boolean;
   /** Extra observers (the demo's live line). */
   hooks?: StreamHooks;
   scoringHooks?: ScoringEvents;
@@ -42,7 +44,7 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
   const metrics = createMetrics();
   const totals: RunTotals = { rows: {}, commits: 0, elapsedMs: 0 };
   const started = Date.now();
-  let state: 'starting' | 'streaming' | 'reconnecting' | 'stopping' = 'starting';
+  let state: 'starting' | StreamState = 'starting';
   let lastCommitAt: string | null = null;
   let server: Server | undefined;
   const httpPort = settings.httpPort ?? 0;
@@ -83,8 +85,13 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
     throw error;
   });
   const schedulerOptions = { concurrency: settings.jobsConcurrency ?? 1, minIntervalMs: settings.jobsMinIntervalMs ?? 5000 };
-  // In batch mode the on-commit jobs run once after the drain instead.
-  const scheduler: JobScheduler | undefined = options.once || jobs.set.jobs.length === 0 ? undefined : startScheduler(jobs, deps.logger, schedulerOptions, options.jobEvents);
+  // In batch mode the on-commit jobs run once after the drain instead. The daemon starts them
+  // once it streams: a process that finds the slot busy, or waits on standby, runs no job.
+  let scheduler: JobScheduler | undefined;
+  const startJobs = () => {
+    if (scheduler || options.once || jobs.set.jobs.length === 0) return;
+    scheduler = startScheduler(jobs, deps.logger, schedulerOptions, options.jobEvents);
+  };
   const handle = superviseStream(
     { lake, logger: deps.logger, scoring: risk.scoring },
     {
@@ -96,6 +103,7 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
       maxBytes: requireSetting(settings, 'batchMaxBytes'),
       maxDelayMs: requireSetting(settings, 'batchMaxDelayMs'),
       once: options.once,
+      standby: options.standby ?? false,
       alertThreshold: requireSetting(settings, 'alertThreshold'),
     },
     {
@@ -124,6 +132,7 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
       },
       onState(next) {
         state = next;
+        if (next === 'streaming') startJobs();
         options.hooks?.onState?.(next);
       },
       onReconnect() {

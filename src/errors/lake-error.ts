@@ -14,6 +14,10 @@ export type ErrorKind =
   | 'storage'
   /** Another writer moved the table between our read and our compare-and-swap. */
   | 'commit-conflict'
+  /** Another process streams the replication slot: exit 2, naming the holder. */
+  | 'slot-in-use'
+  /** Another writer owns the lake table (a newer epoch, or the same source range committed elsewhere): exit 2. */
+  | 'writer-fenced'
   /** The catalog database failed. */
   | 'catalog'
   /** A user query failed (bad SQL). */
@@ -23,7 +27,7 @@ export type ErrorKind =
   | 'internal';
 
 const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['source-connection', 'commit-conflict', 'storage', 'catalog']);
-const USAGE_KINDS: ReadonlySet<ErrorKind> = new Set(['config', 'source-setup']);
+const USAGE_KINDS: ReadonlySet<ErrorKind> = new Set(['config', 'source-setup', 'slot-in-use', 'writer-fenced']);
 
 export class LakeError extends Error {
   readonly kind: ErrorKind;

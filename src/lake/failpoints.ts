@@ -3,8 +3,10 @@ import { LakeError } from '../errors/lake-error.ts';
 /**
  * Named crash points for recovery tests. `INVOICE_LAKE_FAILPOINTS` lists
  * `name` or `name:action` entries separated by commas; the action is
- * `crash` (SIGKILL this process, as a power cut would) or `throw`
- * (the default, for in-process tests). Unset in production: one env lookup.
+ * `crash` (SIGKILL this process, as a power cut would), `throw` (the
+ * default, for in-process tests) or `stall<ms>` (block the whole process
+ * once, as a long GC pause or a frozen VM would, then go on: a zombie
+ * writer). Unset in production: one env lookup.
  */
 export type FailpointName =
   /** Data files, manifests and the new metadata file are written; the catalog swap has not happened. */
@@ -16,6 +18,8 @@ export type FailpointName =
   /** A job's output is committed; its run is not yet recorded in job_runs. */
   | 'after-job-commit';
 
+const stalled = new Set<FailpointName>();
+
 export function failpoint(name: FailpointName, env: NodeJS.ProcessEnv = process.env): void {
   const configured = env.INVOICE_LAKE_FAILPOINTS;
   if (!configured) return;
@@ -23,6 +27,14 @@ export function failpoint(name: FailpointName, env: NodeJS.ProcessEnv = process.
     const [entryName, action = 'throw'] = entry.trim().split(':');
     if (entryName !== name) continue;
     if (action === 'crash') process.kill(process.pid, 'SIGKILL');
+    const stall = /^stall(\d+)$/.exec(action);
+    if (stall) {
+      if (stalled.has(name)) return;
+      stalled.add(name);
+      process.stderr.write(`failpoint ${name}: stalling ${stall[1]} ms\n`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(stall[1]));
+      return;
+    }
     throw new LakeError('failpoint', `failpoint ${name} triggered`, { retryable: false });
   }
 }

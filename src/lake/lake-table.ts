@@ -7,7 +7,8 @@ import { ManifestEntryStatus } from './iceberg/spec-types.ts';
 import { encodeManifest, encodeManifestList, summarizePartitions } from './iceberg/manifest-writer.ts';
 import { decodeManifest, decodeManifestList } from './iceberg/manifest-reader.ts';
 import { parseTableMetadata, serializeTableMetadata } from './iceberg/table-metadata-json.ts';
-import { newTableMetadata, snapshotSummary, withAppendedSnapshot, type RemovedFiles } from './iceberg/table-metadata-builder.ts';
+import { newTableMetadata, snapshotSummary, withAppendedSnapshot, withProperties, type RemovedFiles } from './iceberg/table-metadata-builder.ts';
+import { claimProperties, nextClaim, type WriterClaim } from './writer-fence.ts';
 import type { TableDefinition } from './tables/table-definition.ts';
 import { icebergSchemaOf, partitionSpecOf } from './tables/table-definition.ts';
 import { LakeError } from '../errors/lake-error.ts';
@@ -22,6 +23,17 @@ export interface AppendResult {
   snapshotId: bigint;
   metadataLocation: string;
   attempts: number;
+}
+
+/**
+ * What a commit checks when it lost the compare-and-swap: `validate` gets the
+ * table as the other writer left it and throws when this commit no longer
+ * applies (its rows are already there, or another writer owns the table).
+ * Like Java's `BaseRowDelta.validate`, it runs before every retry, never on
+ * the first attempt, whose base the caller has just checked.
+ */
+export interface CommitValidation {
+  validate?(latest: LoadedTable): void;
 }
 
 const MAX_COMMIT_ATTEMPTS = 5;
@@ -84,8 +96,47 @@ export class LakeTable {
     }
     const bytes = await this.#readUri(metadataLocation);
     const metadata = parseTableMetadata(bytes.toString('utf8'));
+    this.#checkLocation(metadata);
     this.#checkSchema(metadata);
     return { metadataLocation, metadata };
+  }
+
+  /**
+   * Makes this process the table's one writer: commits the next writer epoch
+   * as table properties (writer-fence.ts), so every earlier writer's next
+   * commit loses its compare-and-swap and stops. Returns the claim and the
+   * table as claimed.
+   */
+  async claimWriter(writerId: string): Promise<{ claim: WriterClaim; table: LoadedTable }> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.load();
+      const claim = nextClaim(current.metadata, writerId);
+      const next = withProperties(current.metadata, { updates: claimProperties(claim), nowMs: Date.now(), previousMetadataFile: current.metadataLocation });
+      const metadataFile = await this.#writeMetadataFile(next, metadataVersion(current.metadataLocation) + 1);
+      const committed = await this.#catalog.commit(this.identifier, current.metadataLocation, metadataFile.uri);
+      if (committed) {
+        if (!this.#catalog.maintainsVersionHint) await this.#publishPathHints({ uri: committed, bytes: metadataFile.bytes });
+        return { claim, table: { metadataLocation: committed, metadata: next } };
+      }
+      if (attempt >= MAX_COMMIT_ATTEMPTS) {
+        throw new LakeError('commit-conflict', `gave up claiming ${this.identifier.name} after ${attempt} concurrent updates`, {
+          hint: 'another writer commits to this table continuously; stop it',
+        });
+      }
+    }
+  }
+
+  /**
+   * Refuses a table whose recorded location is not under this lake root: new
+   * files would land under LAKE while the table (and every other engine)
+   * still reads from where it was created, splitting the table in two.
+   */
+  #checkLocation(metadata: TableMetadata): void {
+    const expected = this.#storage.uri(this.definition.name).replace(/\/+$/, '');
+    if (metadata.location === expected) return;
+    throw new LakeError('config', `lake table ${this.identifier.namespace}.${this.identifier.name} lives at ${metadata.location}, but LAKE points at ${expected}`, {
+      hint: `set LAKE back to the root the catalog's tables were created under (${metadata.location.slice(0, metadata.location.length - this.definition.name.length - 1) || metadata.location}), or give the new root its own catalog (CATALOG_SCHEMA or CATALOG_NAME)`,
+    });
   }
 
   /**
@@ -116,8 +167,13 @@ export class LakeTable {
    * `properties` (the source position lives there). On a lost compare-and-swap
    * the table is reloaded and the same manifest is appended to the new state.
    */
-  async append(base: LoadedTable, files: DataFile[], properties: Record<string, string>): Promise<{ result: AppendResult; table: LoadedTable }> {
-    return this.#commitFiles(base, files, properties, undefined);
+  async append(
+    base: LoadedTable,
+    files: DataFile[],
+    properties: Record<string, string>,
+    validation: CommitValidation = {},
+  ): Promise<{ result: AppendResult; table: LoadedTable }> {
+    return this.#commitFiles(base, files, properties, undefined, validation);
   }
 
   /**
@@ -131,8 +187,9 @@ export class LakeTable {
     files: DataFile[],
     remove: (file: DataFile) => boolean,
     properties: Record<string, string>,
+    validation: CommitValidation = {},
   ): Promise<{ result: AppendResult; table: LoadedTable }> {
-    return this.#commitFiles(base, files, properties, remove);
+    return this.#commitFiles(base, files, properties, remove, validation);
   }
 
   async #commitFiles(
@@ -140,6 +197,7 @@ export class LakeTable {
     files: DataFile[],
     properties: Record<string, string>,
     remove: ((file: DataFile) => boolean) | undefined,
+    validation: CommitValidation,
   ): Promise<{ result: AppendResult; table: LoadedTable }> {
     const snapshotId = newSnapshotId();
     const spec = partitionSpecOf(this.definition);
@@ -198,6 +256,7 @@ export class LakeTable {
         });
       }
       current = await this.load();
+      validation.validate?.(current);
     }
   }
 

@@ -7,6 +7,8 @@ import { inlineEncoder, type BatchEncoder } from '../lake/batch/parquet-encoder.
 import type { RowValues } from '../lake/tables/table-definition.ts';
 import { formatLsn, parseLsn, type Lsn } from '../source/lsn.ts';
 import { formatTimestamptz } from '../source/exact-values.ts';
+import { checkClaim, type WriterClaim } from '../lake/writer-fence.ts';
+import { LakeError } from '../errors/lake-error.ts';
 
 /** Snapshot summary key holding the end LSN of the last source transaction in the table. */
 export const SOURCE_LSN_KEY = 'invoice-lake.source-lsn';
@@ -35,6 +37,8 @@ interface TableState {
   /** Data files of rows not yet part of a started commit, possibly still being encoded. */
   pending: Array<Promise<DataFile[]>>;
   watermark: Lsn;
+  /** This process's claim on the table; commits are checked against it after a lost compare-and-swap. */
+  claim?: WriterClaim;
 }
 
 /**
@@ -70,20 +74,42 @@ export class LakeWriter {
     this.#encoder = encoder;
   }
 
-  static async open(tables: LakeTable[], limits: BatchLimits, encoder: BatchEncoder = inlineEncoder): Promise<LakeWriter> {
+  /**
+   * Loads each table's state. With `claims` (this process already claimed
+   * the tables, see table-claims.ts), a table another writer claimed since
+   * is refused.
+   */
+  static async open(tables: LakeTable[], limits: BatchLimits, encoder: BatchEncoder = inlineEncoder, claims?: ReadonlyMap<string, WriterClaim>): Promise<LakeWriter> {
     const writer = new LakeWriter(limits, encoder);
     for (const table of tables) {
       const loaded = await table.load();
-      const stored = ancestorSummaryValue(loaded.metadata, SOURCE_LSN_KEY);
+      const claim = claims?.get(table.definition.name);
+      if (claim) checkClaim(table.definition.name, loaded.metadata, claim);
       writer.#tables.set(table.definition.name, {
         table,
         loaded,
         buffer: new ColumnBuffer(table.definition),
         pending: [],
-        watermark: stored ? parseLsn(stored) : 0n,
+        watermark: watermarkOf(loaded),
+        claim,
       });
     }
     return writer;
+  }
+
+  /**
+   * Takes the tables as this process just claimed them (before any row was
+   * accepted): their newest state and watermark, and the claim every later
+   * commit is checked against.
+   */
+  adoptClaims(claimed: ReadonlyMap<string, { claim: WriterClaim; table: LoadedTable }>): void {
+    if (this.pendingRows > 0) throw new Error('claims must be adopted before rows are accepted');
+    for (const [name, { claim, table }] of claimed) {
+      const state = this.#state(name);
+      state.loaded = table;
+      state.watermark = watermarkOf(table);
+      state.claim = claim;
+    }
   }
 
   /** The lowest watermark over all tables: nothing at or below it is missing anywhere. */
@@ -191,11 +217,16 @@ export class LakeWriter {
         await Promise.all(
           work.map(async ({ name, state }, i) => {
             const dataFiles = encoded[i]!;
-            const { result, table } = await state.table.append(state.loaded, dataFiles, {
-              [SOURCE_LSN_KEY]: formatLsn(lsn),
-              [SOURCE_COMMIT_TIME_KEY]: formatTimestamptz(commitTimeMicros),
-              ...extraSummary[name],
-            });
+            const { result, table } = await state.table.append(
+              state.loaded,
+              dataFiles,
+              {
+                [SOURCE_LSN_KEY]: formatLsn(lsn),
+                [SOURCE_COMMIT_TIME_KEY]: formatTimestamptz(commitTimeMicros),
+                ...extraSummary[name],
+              },
+              { validate: (latest) => validateAfterConflict(name, state, latest) },
+            );
             report.rows[name] = Number(dataFiles.reduce((sum, file) => sum + file.recordCount, 0n));
             report.snapshots[name] = result.snapshotId;
             state.loaded = table;
@@ -243,4 +274,25 @@ export class LakeWriter {
     if (!state) throw new Error(`unknown lake table ${table}`);
     return state;
   }
+}
+
+function watermarkOf(table: LoadedTable): Lsn {
+  const stored = ancestorSummaryValue(table.metadata, SOURCE_LSN_KEY);
+  return stored ? parseLsn(stored) : 0n;
+}
+
+/**
+ * After a lost compare-and-swap: the commit may go on top of what the other
+ * writer committed only if that writer added no source changes (a job, a
+ * compaction). A newer claim, or a moved watermark (the same source range
+ * committed by another stream), stops this writer: re-appending its files
+ * would duplicate rows the table already has.
+ */
+function validateAfterConflict(name: string, state: TableState, latest: LoadedTable): void {
+  if (state.claim) checkClaim(name, latest.metadata, state.claim);
+  const latestWatermark = watermarkOf(latest);
+  if (latestWatermark === state.watermark) return;
+  throw new LakeError('writer-fenced', `another writer committed source changes to lake table ${name} (up to ${formatLsn(latestWatermark)}) while this one committed up to ${formatLsn(state.watermark)}`, {
+    hint: 'one process streams into a lake at a time: stop the other `invoice-lake run` (it may stream from another slot); this commit was dropped, nothing was duplicated',
+  });
 }

@@ -3,7 +3,7 @@ import type { Metrics } from './metrics.ts';
 
 export interface HealthState {
   /** `streaming` is healthy; anything else answers 503 with the state in the body. */
-  state(): { status: 'starting' | 'streaming' | 'reconnecting' | 'stopping'; detail: Record<string, unknown> };
+  state(): { status: 'starting' | 'standby' | 'streaming' | 'reconnecting' | 'stopping'; detail: Record<string, unknown> };
 }
 
 /** GET /healthz (200 while streaming, else 503) and GET /metrics (Prometheus text format). */

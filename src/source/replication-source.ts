@@ -5,6 +5,8 @@ import { decodeStreamedChange, PgoutputDecoder, type SourceMessage, type StreamM
 import { StreamedTransactions } from './streamed-transactions.ts';
 import { formatLsn, parseLsn, type Lsn } from './lsn.ts';
 import { LakeError } from '../errors/lake-error.ts';
+import { classifyPostgresError, isSlotInUse, isSlotInvalidated } from '../postgres/postgres-errors.ts';
+import { replicationApplicationName } from './slot-holder.ts';
 
 export interface ReplicationSourceOptions {
   connectionString: string;
@@ -52,6 +54,8 @@ export class ReplicationSource implements ChangeSource {
     this.#confirmedLsn = options.startLsn;
     const clientConfig: ClientConfig = {
       connectionString: options.connectionString,
+      // Names this process in pg_stat_replication, so a restart can tell a stale holder of the slot from a live one.
+      application_name: replicationApplicationName(),
       // Text output of timestamptz must be ISO and in UTC for exact decoding (exact-values.ts).
       options: '-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3',
     };
@@ -82,7 +86,8 @@ export class ReplicationSource implements ChangeSource {
     const streaming = this.#service
       .subscribe(plugin, this.#options.slotName, formatLsn(this.#options.startLsn))
       .then(() => {
-        if (!this.#stopped) failure ??= new Error('the server ended the replication stream');
+        // 08006: the stream ended without an error, as when the server goes away; transient.
+        if (!this.#stopped) failure ??= Object.assign(new Error('the server ended the replication stream'), { code: '08006' });
       })
       .catch((error: unknown) => {
         failure ??= error;
@@ -98,7 +103,7 @@ export class ReplicationSource implements ChangeSource {
           if (pending) await pending;
           continue;
         }
-        if (failure !== undefined && !this.#stopped) throw connectionLost(failure);
+        if (failure !== undefined && !this.#stopped) throw streamFailure(failure, this.#options.slotName);
         if (this.#stopped) return;
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
@@ -229,10 +234,35 @@ async function replayCommitted(commit: Extract<StreamMessage, { kind: 'stream-co
   await handler({ kind: 'commit', commitLsn, endLsn, commitTimeMicros });
 }
 
-function connectionLost(cause: unknown): LakeError {
-  return new LakeError('source-connection', `replication connection lost: ${(cause as Error)?.message ?? String(cause)}`, {
+/**
+ * The stream ended with `cause`: a lost connection or a restarting server is
+ * retried by the supervisor; a slot held by another process, an invalidated
+ * slot and missing privileges or objects are not, since retrying cannot fix them.
+ */
+export function streamFailure(cause: unknown, slotName: string): LakeError {
+  const message = (cause as Error)?.message ?? String(cause);
+  if (isSlotInUse(cause)) {
+    return new LakeError('slot-in-use', `replication slot ${slotName} is in use by another process: ${message}`, {
+      cause,
+      hint: 'only one invoice-lake streams a slot: stop the other one, use `run --standby` to take over when it stops, or set another SLOT_NAME',
+    });
+  }
+  if (isSlotInvalidated(cause)) {
+    return new LakeError('source-setup', `replication slot ${slotName} was invalidated (the server removed WAL it still needed): ${message}`, {
+      cause,
+      hint: 'the lake misses the changes the slot lost: run `invoice-lake resync` to re-snapshot from a new slot; raise max_slot_wal_keep_size so it does not happen again',
+    });
+  }
+  const failure = classifyPostgresError(cause);
+  if (!failure.transient) {
+    return new LakeError('source-setup', `the replication stream failed: ${failure.reason}`, {
+      cause,
+      hint: failure.hint ?? 'retrying cannot fix this; check the message, then run `invoice-lake setup` to check the source',
+    });
+  }
+  return new LakeError('source-connection', `replication connection lost: ${failure.reason}`, {
     cause,
-    hint: 'the stream reconnects with backoff; check that the database is up and the slot is not used by another process',
+    hint: 'the stream reconnects with backoff; check that the database is up',
   });
 }
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { LakeError } from '../errors/lake-error.ts';
 import { redactUrl } from '../config/redact.ts';
+import { classifyPostgresError } from '../postgres/postgres-errors.ts';
 
 /**
  * Connects a regular (non-replication) client, turning the usual failures
@@ -26,16 +27,17 @@ export function describeConnectionError(
 ): LakeError {
   const code = (error as { code?: string }).code;
   const target = redactUrl(connectionString);
+  const failure = classifyPostgresError(error);
   const reason =
     code === 'ECONNREFUSED' ? 'connection refused (is PostgreSQL running on that host and port?)'
     : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host not found'
     : code === '28P01' || code === '28000' ? 'authentication failed (check the user and password)'
     : code === '3D000' ? 'the database does not exist'
     : code === 'ETIMEDOUT' ? 'connection timed out'
-    : (error as Error).message;
-  return new LakeError('source-connection', `cannot connect to the ${purpose} database ${target}: ${reason}`, {
+    : failure.reason;
+  return new LakeError(failure.transient ? 'source-connection' : 'source-setup', `cannot connect to the ${purpose} database ${target}: ${reason}`, {
     cause: error,
-    retryable: code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN',
-    hint,
+    retryable: failure.transient,
+    hint: failure.transient ? `${hint}; retrying with backoff` : [failure.hint, hint].filter(Boolean).join('; '),
   });
 }

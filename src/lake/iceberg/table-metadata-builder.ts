@@ -134,6 +134,27 @@ export function withAppendedSnapshot(
   };
 }
 
+/**
+ * Metadata with table properties set and nothing else changed (Java's
+ * `UpdateProperties`): the same snapshots, one more metadata-log entry.
+ */
+export function withProperties(
+  base: TableMetadata,
+  input: { updates: Record<string, string>; nowMs: number; previousMetadataFile: string; maxLogEntries?: number },
+): TableMetadata {
+  for (const key of Object.keys(input.updates)) {
+    if (RESERVED_PROPERTIES.has(key)) throw new Error(`table property ${key} is reserved`);
+  }
+  const timestampMs = Math.max(input.nowMs, base.lastUpdatedMs);
+  const metadataLog = [...base.metadataLog, { timestampMs: base.lastUpdatedMs, metadataFile: input.previousMetadataFile }];
+  return {
+    ...base,
+    lastUpdatedMs: timestampMs,
+    properties: { ...base.properties, ...input.updates },
+    metadataLog: metadataLog.slice(-(input.maxLogEntries ?? 100)),
+  };
+}
+
 /** Counts a snapshot adds; `changedPartitions` is the number of distinct partition tuples touched. */
 export interface AddedFiles {
   dataFiles: number | bigint;
