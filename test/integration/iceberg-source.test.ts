@@ -14,7 +14,7 @@ import { V1_SNAPSHOT_ID, writeV1Table } from '../support/iceberg-v1-table.ts';
 /**
  * Foreign Iceberg tables as DuckDB views, checked against what the writing
  * engines put in them: Spark, the Iceberg Java API and Athena (the fixtures,
- * shared/fixtures/iceberg/README.md), plus a v1 table built here. Where icebird
+ * test/fixtures/iceberg/README.md), plus a v1 table built here. Where icebird
  * 0.3.1 reads a table, its rows are the cross-check; literal values were read
  * from the Parquet and delete files themselves.
  */

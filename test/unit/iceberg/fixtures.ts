@@ -1,12 +1,13 @@
 /**
- * Real Iceberg tables written by Spark, the Java API and Athena, kept outside the
- * repository in `shared/fixtures/iceberg` (a sibling of the repo folder, locally
- * and in CI). Resolved relative to this file so the checkout location does not matter.
+ * Real Iceberg tables written by Spark, the Java API and Athena, kept in the
+ * repository (`test/fixtures/iceberg`, see its README for their origin) so a
+ * plain clone tests alone. Resolved relative to this file so the checkout
+ * location does not matter.
  */
 import { readFileSync } from 'node:fs';
 
-/** `<repo>/../shared/fixtures/iceberg/` */
-export const FIXTURES_ROOT = new URL('../../../../shared/fixtures/iceberg/', import.meta.url);
+/** `<repo>/test/fixtures/iceberg/` */
+export const FIXTURES_ROOT = new URL('../../fixtures/iceberg/', import.meta.url);
 
 /** Bytes of a fixture file, path relative to the fixtures root (e.g. `spark/bunnies/metadata/v5.metadata.json`). */
 export function fixtureBytes(relative: string): Buffer {
