@@ -1,4 +1,5 @@
-import type { Settings } from '../config/settings.ts';
+import { SETTINGS, type Settings } from '../config/settings.ts';
+import { demoHttpPort } from '../demo/demo-http-port.ts';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../demo/embedded-database.ts';
 import { startLiveTraffic } from '../demo/live-traffic.ts';
 import { connectPostgres } from '../source/source-connection.ts';
@@ -21,6 +22,8 @@ export interface DemoOptions {
   invoices: number;
   rate: number;
   dataDir: string;
+  /** --http-port as given on the command line (commander's attribute), when given. */
+  httpPort?: string;
 }
 
 const EXAMPLES: Array<{ title: string; sql: string }> = [
@@ -74,7 +77,7 @@ export async function demoCommand(settings: Settings, options: DemoOptions): Pro
   let databaseUrl = settings.databaseUrl;
   if (!databaseUrl) {
     say(`starting the embedded PostgreSQL in ${join(options.dataDir, 'pgdata')} ...`);
-    database = await startEmbeddedDatabase({ directory: options.dataDir, database: 'invoices' });
+    database = await startEmbeddedDatabase({ directory: options.dataDir, database: 'invoices', say });
     databaseUrl = database.url;
   }
   const demoSettings: Settings = { ...settings, databaseUrl };
@@ -85,6 +88,14 @@ export async function demoCommand(settings: Settings, options: DemoOptions): Pro
     if (database) await seedDemoData(databaseUrl, options, say);
     const traffic = database ? startLiveTraffic(databaseUrl, options.rate) : undefined;
     if (traffic) say(`live traffic: ${options.rate} new invoices/s`);
+    const explicitPort = options.httpPort !== undefined || Boolean(process.env[SETTINGS.httpPort.env]);
+    const http = await demoHttpPort({ port: settings.httpPort ?? 0, explicit: explicitPort });
+    const streamSettings: Settings = { ...demoSettings, httpPort: http.port };
+    // A port the user set is theirs to know (and `run` names it if it is busy); ours is announced.
+    if (http.port > 0 && !explicitPort) {
+      const why = http.replaced ? ` (port ${http.replaced} is in use; set ${SETTINGS.httpPort.env} to choose)` : '';
+      say(`health and metrics on http://127.0.0.1:${http.port}/healthz and /metrics${why}`);
+    }
     say('streaming into the lake; press Ctrl-C to stop');
     const live = liveLine();
     let requestStop: () => void = () => undefined;
@@ -98,7 +109,7 @@ export async function demoCommand(settings: Settings, options: DemoOptions): Pro
     process.once('SIGTERM', onSignal);
     try {
       const logger = createLogger(settings.logLevel === 'info' && !process.env.LOG_LEVEL ? 'warn' : (settings.logLevel ?? 'warn'));
-      await runCommand({ logger }, demoSettings, { once: false, handleSignals: false, hooks: live.hooks, scoringHooks: live.scoringHooks, jobEvents: live.jobEvents, stop });
+      await runCommand({ logger }, streamSettings, { once: false, handleSignals: false, hooks: live.hooks, scoringHooks: live.scoringHooks, jobEvents: live.jobEvents, stop });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

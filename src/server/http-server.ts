@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Metrics } from './metrics.ts';
+import { SETTINGS } from '../config/settings.ts';
+import { LakeError } from '../errors/lake-error.ts';
 
 export interface HealthState {
   /** `streaming` is healthy; anything else answers 503 with the state in the body. */
@@ -24,8 +26,17 @@ export async function startHttpServer(port: number, metrics: Metrics, health: He
     response.writeHead(404).end('not found\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(port, error)));
     server.listen(port, resolve);
   });
   return server;
+}
+
+/** A port that cannot be had is a configuration problem (exit 2) with its fix, not a bare EADDRINUSE. */
+function listenError(port: number, error: NodeJS.ErrnoException): Error {
+  const { env, flag } = SETTINGS.httpPort;
+  const fix = `set ${env} (or --${flag}) to a free port, or to 0 to turn /healthz and /metrics off`;
+  if (error.code === 'EADDRINUSE') return new LakeError('config', `${env} ${port} is already in use by another process`, { cause: error, hint: fix });
+  if (error.code === 'EACCES') return new LakeError('config', `${env} ${port} needs privileges this process does not have (ports below 1024)`, { cause: error, hint: fix });
+  return error;
 }

@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/demo/embedded-database.ts';
 
@@ -27,6 +27,8 @@ export async function startTestDatabase(name = 'invoices'): Promise<TestDatabase
       await client.end().catch(() => undefined);
       await database.stop();
       await rm(directory, { recursive: true, force: true });
+      // As root with a TMPDIR the postgres user cannot enter, the data went elsewhere (with its own directory).
+      if (!database.dataDir.startsWith(directory + sep)) await rm(dirname(database.dataDir), { recursive: true, force: true });
     },
   };
 }
