@@ -27,6 +27,6 @@ export function settingsFrom(options: Record<string, unknown>): Settings {
 
 export const LAKE_SETTINGS = ['lake', 's3Endpoint', 's3ForcePathStyle', 'lakeCacheDir', 'lakeCacheMaxBytes', 'catalog', 'catalogUrl', 'catalogName', 'catalogSchema', 'namespace'] as const satisfies readonly SettingName[];
 export const SOURCE_SETTINGS = ['databaseUrl', 'sourceTable', 'slotName', 'publicationName'] as const satisfies readonly SettingName[];
-export const SCORING_SETTINGS = ['modelsDir', 'unscored', 'alertThreshold', 'alertChannel', 'alertWebhookUrl'] as const satisfies readonly SettingName[];
+export const SCORING_SETTINGS = ['modelsDir', 'unscored', 'alertThreshold', 'alertChannel', 'alertWebhookUrl', 'alertWebhookAuthorization', 'modelMaxBytes'] as const satisfies readonly SettingName[];
 export const BATCH_SETTINGS = ['batchMaxRows', 'batchMaxBytes', 'batchMaxDelayMs'] as const satisfies readonly SettingName[];
-export const JOB_SETTINGS = ['jobsDir', 'jobsConcurrency', 'jobsMinIntervalMs', 'sourcesFile'] as const satisfies readonly SettingName[];
+export const JOB_SETTINGS = ['jobsDir', 'jobsConcurrency', 'jobsMinIntervalMs', 'sourcesFile', 'jobTimeoutMs', 'jobMemoryLimitMb'] as const satisfies readonly SettingName[];

@@ -1,10 +1,12 @@
 import { SETTINGS, type SettingName, type Settings } from './settings.ts';
 import { LakeError } from '../errors/lake-error.ts';
+import { redactText, redactUrlsIn } from './redact.ts';
 
 /**
  * Resolves every setting: a flag wins over the environment, the environment
- * over the default. An invalid value fails with a message naming both the
- * flag and the environment variable.
+ * over the default. An invalid value fails with a message naming the flag
+ * or environment variable it came from (the hint names both); a parser's
+ * message is redacted once more here, so no parser can leak a secret value.
  */
 export function loadSettings(flags: Partial<Record<SettingName, string>>, env: NodeJS.ProcessEnv = process.env): Settings {
   const settings = {} as Record<SettingName, unknown>;
@@ -21,7 +23,8 @@ export function loadSettings(flags: Partial<Record<SettingName, string>>, env: N
       settings[name] = spec.parse(raw);
     } catch (error) {
       const source = fromFlag !== undefined ? `--${spec.flag}` : `${spec.env}`;
-      throw new LakeError('config', `invalid ${source}: ${(error as Error).message}`, {
+      const problem = 'secret' in spec && spec.secret ? redactText((error as Error).message, [raw]) : redactUrlsIn((error as Error).message);
+      throw new LakeError('config', `invalid ${source}: ${problem}`, {
         hint: `set --${spec.flag} or the ${spec.env} environment variable: ${spec.description}`,
       });
     }

@@ -2,6 +2,7 @@
  * The one configuration schema: defaults, environment names, flags, help
  * text, the README table and which values are secret all come from here.
  */
+import { endpointUrl, postgresUrl, webhookUrl } from './url-settings.ts';
 export interface SettingSpec<T> {
   /** Environment variable. */
   env: string;
@@ -12,7 +13,11 @@ export interface SettingSpec<T> {
   default?: string;
   /** A switch: `--flag` alone means true. */
   boolean?: boolean;
-  /** Values that may hold passwords; redacted in every message. */
+  /**
+   * Values that may hold passwords or tokens: redacted in every log line and
+   * error message (secret-values.ts collects them from this flag, so a new
+   * secret setting needs no second list).
+   */
   secret?: boolean;
   parse: (text: string) => T;
 }
@@ -47,18 +52,6 @@ function probability(value: string): number {
   return parsed;
 }
 
-function httpUrl(value: string): string {
-  if (!/^https?:\/\//.test(value)) throw new Error('expected an http:// or https:// URL');
-  return value;
-}
-
-/** An http(s) URL without user info: S3 credentials come from the AWS provider chain, never from a setting. */
-function endpointUrl(value: string): string {
-  const url = httpUrl(value);
-  if (/^https?:\/\/[^/]*@/.test(url)) throw new Error('expected a URL without credentials (use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an AWS profile)');
-  return url;
-}
-
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 function identifier(value: string): string {
   if (!IDENTIFIER.test(value)) throw new Error(`expected a lower-case SQL identifier (a-z, 0-9, _), got ${JSON.stringify(value)}`);
@@ -71,11 +64,6 @@ function qualifiedTable(value: string): string {
     throw new Error(`expected [schema.]table with lower-case identifiers, got ${JSON.stringify(value)}`);
   }
   return parts.length === 1 ? `public.${value}` : value;
-}
-
-function postgresUrl(value: string): string {
-  if (!/^postgres(ql)?:\/\//.test(value)) throw new Error('expected a postgres:// or postgresql:// connection URL');
-  return value;
 }
 
 export const SETTINGS = {
@@ -203,6 +191,13 @@ export const SETTINGS = {
     default: './models',
     parse: text,
   },
+  modelMaxBytes: {
+    env: 'MODEL_MAX_BYTES',
+    flag: 'model-max-bytes',
+    description: 'Largest model file loaded; a bigger file in the models directory is refused before it is read (the current model stays).',
+    default: String(256 * 1024 * 1024),
+    parse: integer(1024, 16 * 1024 * 1024 * 1024),
+  },
   jobsDir: {
     env: 'JOBS_DIR',
     flag: 'jobs',
@@ -224,12 +219,34 @@ export const SETTINGS = {
     default: '5000',
     parse: integer(0, 86_400_000),
   },
+  jobTimeoutMs: {
+    env: 'JOB_TIMEOUT_MS',
+    flag: 'job-timeout-ms',
+    description: 'Longest a job run may take; it is then cancelled and recorded as failed ("timed out after …"). A job header "-- timeout: 30m" overrides it.',
+    default: '600000',
+    parse: integer(1000, 86_400_000),
+  },
+  jobMemoryLimitMb: {
+    env: 'JOB_MEMORY_LIMIT_MB',
+    flag: 'job-memory-limit-mb',
+    description: 'DuckDB memory of one job run, in MB; beyond it DuckDB spills to the temp directory. A job header "-- memory: 1GB" overrides it.',
+    default: '256',
+    parse: integer(16, 1_048_576),
+  },
   sourcesFile: {
     env: 'SOURCES_FILE',
     flag: 'sources-file',
     // No default value on purpose: the fallback file is optional, an explicitly named one must exist.
     description: 'YAML or JSON file of sources (files as views in query and jobs). Default: ./sources.yaml when it exists.',
     parse: text,
+  },
+  queryAllowWrites: {
+    env: 'QUERY_ALLOW_WRITES',
+    flag: 'allow-writes',
+    description: 'Let `invoice-lake query` run any statements (COPY, CREATE, ATTACH, SET, several at once) and read any file; by default it runs one read statement over the lake and the sources.',
+    default: 'false',
+    boolean: true,
+    parse: flag,
   },
   unscored: {
     env: 'RISK_UNSCORED',
@@ -256,9 +273,16 @@ export const SETTINGS = {
   alertWebhookUrl: {
     env: 'RISK_ALERT_WEBHOOK_URL',
     flag: 'alert-webhook',
-    description: 'Optional URL that receives each alert as an HTTP POST (retried with backoff, Idempotency-Key header).',
+    description: 'Optional URL that receives each alert as an HTTP POST (retried with backoff, Idempotency-Key header). No user:password@: use RISK_ALERT_WEBHOOK_AUTHORIZATION.',
     secret: true,
-    parse: httpUrl,
+    parse: webhookUrl({ env: 'RISK_ALERT_WEBHOOK_AUTHORIZATION', flag: 'alert-webhook-authorization' }),
+  },
+  alertWebhookAuthorization: {
+    env: 'RISK_ALERT_WEBHOOK_AUTHORIZATION',
+    flag: 'alert-webhook-authorization',
+    description: 'Authorization header sent with each webhook POST, e.g. "Bearer <token>" or "Basic <base64 of user:password>".',
+    secret: true,
+    parse: text,
   },
   httpPort: {
     env: 'HTTP_PORT',

@@ -62,25 +62,51 @@ const MICROS_PER_SECOND = 1_000_000n;
 const SECONDS_PER_DAY = 86_400n;
 
 /**
+ * What the lake can hold. An Iceberg timestamptz is a signed 64-bit count of
+ * microseconds (Iceberg spec, "Primitive Types"), which ends at
+ * 294247-01-10 04:00:54.775807 UTC, while PostgreSQL accepts up to 294276 AD
+ * and ±infinity (docs, "Date/Time Types"): past the end, the sum would wrap to
+ * a date ~290,000 years BC. The very last microsecond is DuckDB's 'infinity'
+ * (a query reads it as such), so the lake ends one microsecond earlier.
+ * BC dates fit the counter but are not decoded (their text and every
+ * consumer's formatting would need the era too).
+ */
+const LAST_MICROS = INT64_MAX - 1n;
+const REPRESENTABLE = '0001-01-01 00:00:00 to 294247-01-10 04:00:54.775806 UTC';
+const LAST_YEAR = 294_247;
+
+/**
  * timestamptz text (ISO DateStyle) → microseconds since 1970-01-01T00:00Z.
- * Rejects `infinity`, BC dates and malformed text instead of guessing.
+ * Rejects `infinity`, BC dates, instants past the int64 range and malformed
+ * text instead of guessing; each reason names the value and the range.
  */
 export function decodeTimestamptz(text: string): bigint {
+  if (text === 'infinity' || text === '-infinity') {
+    throw new ValueRejected(`timestamp ${text} is infinite; the lake holds ${REPRESENTABLE}`);
+  }
   const match = TIMESTAMP_TEXT.exec(text);
   if (!match) throw new ValueRejected(`not a finite ISO timestamp: ${JSON.stringify(text)}`);
-  const [, y, mo, d, h, mi, s, frac = '', offSign, offH = '0', offM = '0', offS = '0', bc] = match;
-  if (bc) throw new ValueRejected(`BC timestamps are not supported: ${text}`);
+  const [, y = '', mo, d, h, mi, s, frac = '', offSign, offH = '0', offM = '0', offS = '0', bc] = match;
+  if (bc) throw new ValueRejected(`BC timestamp ${text} is not supported; the lake holds ${REPRESENTABLE}`);
+  // Checked before any arithmetic: a 20-digit year is not exact as a Number.
+  if (y.length > 6 || Number(y) > LAST_YEAR) throw outOfRange(text);
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) throw new ValueRejected(`invalid date in ${text}`);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) throw new ValueRejected(`invalid date in ${text}`);
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) throw new ValueRejected(`invalid time of day in ${text}`);
   const days = daysFromCivil(year, month, day);
   const secondsOfDay = BigInt(Number(h) * 3600 + Number(mi) * 60 + Number(s));
   const offsetSeconds = BigInt(Number(offH) * 3600 + Number(offM) * 60 + Number(offS));
   const signedOffset = offSign === '-' ? -offsetSeconds : offsetSeconds;
   const micros = BigInt(frac.padEnd(6, '0') || '0');
-  return (BigInt(days) * SECONDS_PER_DAY + secondsOfDay - signedOffset) * MICROS_PER_SECOND + micros;
+  const value = (BigInt(days) * SECONDS_PER_DAY + secondsOfDay - signedOffset) * MICROS_PER_SECOND + micros;
+  if (value > LAST_MICROS) throw outOfRange(text);
+  return value;
+}
+
+function outOfRange(text: string): ValueRejected {
+  return new ValueRejected(`timestamp ${text} is beyond what a 64-bit microsecond timestamp holds (${REPRESENTABLE})`);
 }
 
 /** Microseconds since the epoch → "YYYY-MM-DD HH:MM:SS.ffffff+00" (PostgreSQL's ISO output in UTC). */

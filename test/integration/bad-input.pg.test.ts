@@ -5,7 +5,7 @@ import { tmpdir, platform, arch, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.ts';
-import { lakeEnv, SOURCE_DDL } from '../support/lake-env.ts';
+import { lakeEnv, ownSourceEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
 import { CLI, completion, runCli, type CliResult } from '../support/cli.ts';
 import { freePort, startEmbeddedDatabase } from '../../src/demo/embedded-database.ts';
 
@@ -271,6 +271,56 @@ describe.concurrent('bad SQL in query', () => {
   });
 });
 
+describe.concurrent('timestamps PostgreSQL accepts but the lake cannot hold', () => {
+  /**
+   * PostgreSQL takes timestamptz up to 294276 AD and ±infinity; an Iceberg timestamptz
+   * (int64 µs) ends at 294247-01-10 04:00:54.775807 UTC, which DuckDB reads as infinity.
+   * Such rows used to be stored wrapped to ~290,000 BC (or as infinity); now they land in
+   * `quarantine` with the reason, and the good rows of the same transactions are committed.
+   */
+  it('quarantines issue_date 294250-01-01 and infinity with their reason and commits the rows around them', async () => {
+    const env = await ownSourceEnv(db, 'far_dates');
+    scratch.push(env.LAKE!);
+    const setup = await runCli(['setup'], env);
+    expect(setup.code, setup.stderr).toBe(0);
+    await db.query(`INSERT INTO far_dates (invoice_id, issue_date, issuer_id, receiver_id, amount) VALUES
+      (1, '2026-01-01 00:00:00+00', 1, 2, 10.00),
+      (2, '294250-01-01 00:00:00+00', 1, 2, 20.00),
+      (3, 'infinity', 1, 2, 30.00),
+      (4, '294247-01-10 04:00:54.775806+00', 1, 2, 40.00),
+      (7, '294247-01-10 04:00:54.775807+00', 1, 2, 70.00)`);
+    await db.query(`INSERT INTO far_dates (invoice_id, issue_date, issuer_id, receiver_id, amount) VALUES (5, '-infinity', 1, 2, 50.00)`);
+    await db.query(`INSERT INTO far_dates (invoice_id, issue_date, issuer_id, receiver_id, amount) VALUES (6, '2026-02-01 00:00:00+00', 1, 2, 60.00)`);
+    const drained = await runCli(['run', '--once'], env);
+    expect(drained.code, drained.stderr).toBe(0);
+
+    const stored = await queryLake<{ invoice_id: string; micros: string }>(
+      env,
+      'SELECT invoice_id::VARCHAR AS invoice_id, epoch_us(issue_date)::VARCHAR AS micros FROM invoices ORDER BY invoice_id',
+    );
+    expect(stored).toEqual([
+      { invoice_id: '1', micros: '1767225600000000' },
+      { invoice_id: '4', micros: '9223372036854775806' },
+      { invoice_id: '6', micros: '1769904000000000' },
+    ]);
+    const quarantined = await queryLake<{ source_table: string; operation: string; reason: string; row_json: string }>(
+      env,
+      'SELECT source_table, operation, reason, row_json FROM quarantine ORDER BY row_json',
+    );
+    expect(quarantined.map((row) => JSON.parse(row.row_json).invoice_id)).toEqual(['2', '3', '5', '7']);
+    for (const row of quarantined) {
+      expect(row.source_table).toBe('public.far_dates');
+      expect(row.operation).toBe('insert');
+      expect(row.reason).toMatch(/^issue_date: /);
+      expect(row.reason).toContain('294247-01-10 04:00:54.775806 UTC');
+    }
+    expect(quarantined[0]!.reason).toContain('294250-01-01 00:00:00+00');
+    expect(quarantined[1]!.reason).toContain('timestamp infinity is infinite');
+    expect(quarantined[2]!.reason).toContain('timestamp -infinity is infinite');
+    expect(quarantined[3]!.reason).toContain('294247-01-10 04:00:54.775807+00');
+  });
+});
+
 describe.concurrent('invalid settings', () => {
   it('BATCH_MAX_ROWS=abc run --once exits 2 naming BATCH_MAX_ROWS', async () => {
     const env = await scratchEnv({ BATCH_MAX_ROWS: 'abc' });
@@ -285,6 +335,24 @@ describe.concurrent('invalid settings', () => {
     const result = await runCli(['setup'], env);
     expectCleanError(result, 2);
     expect(result.stderr).toContain('DATABASE_URL');
+    expect(result.stdout + result.stderr).not.toContain('s3cretPW');
+  });
+
+  it('a DATABASE_URL that does not parse (port 99999): status exits 2 naming DATABASE_URL and the port, redacted', async () => {
+    const env = await scratchEnv({ DATABASE_URL: 'postgres://u:s3cretPW@localhost:99999/db' });
+    const result = await runCli(['status'], env);
+    expectCleanError(result, 2);
+    expect(result.stderr).toContain('invalid DATABASE_URL: not a valid URL: port 99999 is not between 0 and 65535 (postgres://u:***@localhost:99999/db)');
+    expect(result.stderr).toContain('--database-url');
+    expect(result.stdout + result.stderr).not.toContain('s3cretPW');
+  });
+
+  it('a webhook URL with user:password@ exits 2 naming the setting and where the credential goes', async () => {
+    const env = await scratchEnv({ RISK_ALERT_WEBHOOK_URL: 'https://alerts:s3cretPW@hooks.example.com/in' });
+    const result = await runCli(['run', '--once'], env);
+    expectCleanError(result, 2);
+    expect(result.stderr).toContain('RISK_ALERT_WEBHOOK_URL');
+    expect(result.stderr).toContain('RISK_ALERT_WEBHOOK_AUTHORIZATION');
     expect(result.stdout + result.stderr).not.toContain('s3cretPW');
   });
 

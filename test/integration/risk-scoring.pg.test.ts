@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { completion, runCli, startCli } from '../support/cli.ts';
 import { lakeEnv, ownSourceEnv, queryLake, SOURCE_DDL } from '../support/lake-env.ts';
 import { linearModel, writeModel } from '../support/models.ts';
 import { FEATURE_NAMES } from '../../src/scoring/features/feature-names.ts';
+import { freePort } from '../../src/demo/embedded-database.ts';
 
 /**
  * Scoring inside the stream: every invoice scored by the active model (and
@@ -168,6 +169,46 @@ describe('risk scoring in the stream', () => {
     const vectors = uninterrupted.map((row) => row.features.split(',').map(Number));
     expect(vectors.every((vector) => vector.length === FEATURE_NAMES.length && vector.every(Number.isFinite))).toBe(true);
     expect(vectors.some((vector) => vector[14]! > 10)).toBe(true);
+  });
+
+  it('keeps scoring with the last model when every model file is removed, and says so once and on /metrics', async () => {
+    const models = await mkdtemp(join(tmpdir(), 'invoice-lake-models-'));
+    await writeModel(models, 'risk-1.onnx', linearModel({ version: '1', slope: 3, bias: -15 }));
+    const port = await freePort();
+    const env = await sourceFor('orphaned', { MODELS_DIR: models, LOG_LEVEL: 'info', HTTP_PORT: String(port), RISK_ALERT_CHANNEL: 'risk_orphaned' });
+    expect((await runCli(['setup'], env)).code).toBe(0);
+    const daemon = startCli(['run'], env);
+    let logs = '';
+    daemon.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString('utf8')));
+    const done = completion(daemon);
+    const lakeCount = async () => Number((await queryLake<{ n: string }>(env, 'SELECT count(*)::VARCHAR AS n FROM invoices'))[0]!.n);
+    const metric = async () => /^invoice_lake_model_files_missing (\d)$/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1];
+    try {
+      await waitFor('the daemon to stream', async () => ((await db.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'slot_orphaned' AND active`)).length ? true : undefined));
+      const before = await insertInvoices(env.SOURCE_TABLE!, 50);
+      await waitFor('the first invoices in the lake', async () => ((await lakeCount()) === before.length ? true : undefined));
+      expect(await metric()).toBe('0');
+
+      await rm(join(models, 'risk-1.onnx'));
+      await waitFor('the warning', async () => (logs.includes('no model file left') ? true : undefined));
+      const after = await insertInvoices(env.SOURCE_TABLE!, 50);
+      await waitFor('all invoices in the lake', async () => ((await lakeCount()) === before.length + after.length ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 2500)); // a few more polls of the directory
+      expect(await metric()).toBe('1');
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect((await done).code).toBe(0);
+
+    const [scored] = await queryLake<{ n: string; nulls: string; models: string }>(
+      env,
+      `SELECT count(*)::VARCHAR AS n, count(*) FILTER (WHERE risk_score IS NULL OR risk_model IS NULL)::VARCHAR AS nulls,
+              string_agg(DISTINCT risk_model, ',') AS models FROM invoices`,
+    );
+    expect(scored).toMatchObject({ n: '100', nulls: '0', models: expect.stringMatching(/^test-linear@1#[0-9a-f]{12}$/) });
+    const warnings = logs.split('\n').filter((line) => line.includes('no model file left'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, directory: models, model: expect.stringMatching(/^test-linear@1#/) });
   });
 
   it('refuses to start without a valid model unless told to run unscored', async () => {

@@ -1,8 +1,11 @@
 import type { AlertSink, RiskAlert } from './risk-alert.ts';
 import type { Logger } from '../../log/logger.ts';
+import { redactSecretValue, redactText } from '../../config/redact.ts';
 
 export interface WebhookOptions {
   url: string;
+  /** `Authorization` header value (RISK_ALERT_WEBHOOK_AUTHORIZATION): where credentials go, never the URL. */
+  authorization?: string;
   /** Attempts per alert, including the first. */
   maxAttempts: number;
   /** First retry delay; doubles each attempt up to 30 s. */
@@ -16,6 +19,9 @@ export interface WebhookOptions {
  * Alerts as HTTP POST (JSON) with an `Idempotency-Key` header, retried with
  * exponential backoff on network errors, 429 and 5xx. A 4xx other than 429
  * is not retried: the receiver refused this alert and will refuse it again.
+ * Log lines show only the URL's origin (its path and query may be the token,
+ * as in Slack-style hooks) and scrub the reason, which may quote the URL
+ * (fetch's own errors do).
  */
 export class WebhookSink implements AlertSink {
   readonly name = 'webhook';
@@ -55,7 +61,11 @@ export class WebhookSink implements AlertSink {
       try {
         const response = await fetch(this.#options.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': alert.idempotencyKey },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': alert.idempotencyKey,
+            ...(this.#options.authorization ? { authorization: this.#options.authorization } : {}),
+          },
           body,
           signal: AbortSignal.timeout(this.#options.timeoutMs),
         });
@@ -67,7 +77,11 @@ export class WebhookSink implements AlertSink {
         reason = (error as Error).message;
       }
       if (!retryable || attempt === this.#options.maxAttempts || this.#closing) {
-        this.#logger.warn({ key: alert.idempotencyKey, reason, attempts: attempt }, 'webhook alert not delivered');
+        const secrets = [this.#options.url, this.#options.authorization];
+        this.#logger.warn(
+          { key: alert.idempotencyKey, target: redactSecretValue(this.#options.url), reason: redactText(reason, secrets), attempts: attempt },
+          'webhook alert not delivered',
+        );
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, backoffMs));

@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModel, ModelRejected, type LoadedModel } from './onnx-model.ts';
+import { DEFAULT_MODEL_MAX_BYTES, MODEL_MAX_BYTES_SETTING, oversizeReason } from './model-file.ts';
 import type { Logger } from '../../log/logger.ts';
 
 export interface ModelSet {
@@ -14,6 +15,22 @@ export interface ModelSet {
 export interface RegistryEvents {
   onRejected?(file: string, reason: string): void;
   onActivated?(model: LoadedModel, previous: LoadedModel | undefined): void;
+  /**
+   * The active model lost its last valid file (true: it keeps scoring from
+   * memory) or a valid file is back (false). Called on each change only.
+   */
+  onFilesMissingChanged?(missing: boolean, active: LoadedModel | undefined): void;
+}
+
+/** What /healthz can show about scoring. */
+export interface ModelHealth {
+  /** Label of the model scoring invoices, null when none. */
+  activeModel: string | null;
+  /** True while the directory holds no valid active model file and the last loaded one keeps scoring. */
+  modelFilesMissing: boolean;
+  /** ISO time the files went missing, null when they are there. */
+  modelFilesMissingSince: string | null;
+  modelsDirectory: string;
 }
 
 /**
@@ -26,20 +43,32 @@ export interface RegistryEvents {
  * are noticed by a directory watch (and a poll, for file systems without
  * events) but applied only when the pipeline calls `refresh()` at a batch
  * boundary, so one transaction is never scored by two models.
+ *
+ * When no valid active file is left (all deleted, or the only one replaced by
+ * a broken file), the last active model keeps scoring from memory rather than
+ * the stream going on unscored: `run` refuses to start without a model, so
+ * silently losing it while running would be worse. That state is logged once
+ * as a warning, reported through `onFilesMissingChanged` and `health()`, and
+ * ends when a valid file appears. Files above `maxBytes` are refused from
+ * `stat`, unread.
  */
 export class ModelRegistry {
   readonly #directory: string;
+  readonly #maxBytes: number;
   readonly #logger: Logger;
   readonly #events: RegistryEvents;
   /** file name → what was loaded (or why not) for that exact size and mtime. */
   readonly #files = new Map<string, { stamp: string; model?: LoadedModel; rejected?: string }>();
   #current: ModelSet = { active: undefined, shadows: [] };
+  /** Since when the active model has no valid file (it scores from memory). */
+  #filesMissingSince: Date | undefined;
   #dirty = true;
   #watcher: FSWatcher | undefined;
   #poll: NodeJS.Timeout | undefined;
 
-  constructor(deps: { logger: Logger; events?: RegistryEvents }, options: { directory: string }) {
+  constructor(deps: { logger: Logger; events?: RegistryEvents }, options: { directory: string; maxBytes?: number }) {
     this.#directory = options.directory;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_MODEL_MAX_BYTES;
     this.#logger = deps.logger;
     this.#events = deps.events ?? {};
   }
@@ -69,9 +98,12 @@ export class ModelRegistry {
     if (!this.#dirty) return this.#current;
     this.#dirty = false;
     const names = await listModelFiles(this.#directory);
+    // Released only after the new selection: the active one may have to keep scoring.
+    const replaced: LoadedModel[] = [];
     for (const name of [...this.#files.keys()]) {
       if (!names.includes(name)) {
-        await this.#files.get(name)?.model?.release().catch(() => undefined);
+        const model = this.#files.get(name)?.model;
+        if (model) replaced.push(model);
         this.#files.delete(name);
       }
     }
@@ -82,9 +114,19 @@ export class ModelRegistry {
       const stamp = `${info.size}:${info.mtimeMs}`;
       const known = this.#files.get(name);
       if (known?.stamp === stamp) continue;
-      await known?.model?.release().catch(() => undefined);
+      if (known?.model) replaced.push(known.model);
+      const tooLarge = oversizeReason(name, info.size, this.#maxBytes);
+      if (tooLarge) {
+        this.#files.set(name, { stamp, rejected: tooLarge });
+        this.#logger.error(
+          { file: name, bytes: info.size, maxBytes: this.#maxBytes, setting: MODEL_MAX_BYTES_SETTING, reason: tooLarge },
+          'model file too large; not read, the previous model keeps serving',
+        );
+        this.#events.onRejected?.(name, tooLarge);
+        continue;
+      }
       try {
-        const model = await loadModel(path, name.endsWith('.shadow.onnx') ? 'shadow' : 'active');
+        const model = await loadModel(path, name.endsWith('.shadow.onnx') ? 'shadow' : 'active', { maxBytes: this.#maxBytes });
         this.#files.set(name, { stamp, model });
         this.#logger.info({ file: name, model: model.label, role: model.role }, 'model loaded');
       } catch (error) {
@@ -94,8 +136,23 @@ export class ModelRegistry {
         this.#events.onRejected?.(name, reason);
       }
     }
+    const before = this.#current.active;
     this.#select();
+    // A model kept scoring without its file is released once another takes over.
+    if (before) replaced.push(before);
+    const inUse = new Set([this.#current.active, ...[...this.#files.values()].map((entry) => entry.model)]);
+    for (const model of new Set(replaced)) if (!inUse.has(model)) await model.release().catch(() => undefined);
     return this.#current;
+  }
+
+  /** Scoring state for /healthz. */
+  health(): ModelHealth {
+    return {
+      activeModel: this.#current.active?.label ?? null,
+      modelFilesMissing: this.#filesMissingSince !== undefined,
+      modelFilesMissingSince: this.#filesMissingSince?.toISOString() ?? null,
+      modelsDirectory: this.#directory,
+    };
   }
 
   /**
@@ -123,8 +180,11 @@ export class ModelRegistry {
   async close(): Promise<void> {
     this.#watcher?.close();
     clearInterval(this.#poll);
-    for (const entry of this.#files.values()) await entry.model?.release().catch(() => undefined);
+    const models = new Set([...this.#files.values()].map((entry) => entry.model));
+    models.add(this.#current.active); // it may be serving without a file
+    for (const model of models) await model?.release().catch(() => undefined);
     this.#files.clear();
+    this.#current = { active: undefined, shadows: [] };
   }
 
   #select(): void {
@@ -133,14 +193,34 @@ export class ModelRegistry {
       .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
     const candidates = valid.filter(([, entry]) => entry.model.role === 'active');
     const previous = this.#current.active;
-    // A rejected newer file leaves `candidates` unchanged, so the previous model stays active.
-    const active = candidates.at(-1)?.[1].model;
+    // A rejected newer file leaves `candidates` unchanged, so the previous model stays active;
+    // no candidate at all keeps the previous one scoring from memory (see the class comment).
+    const newest = candidates.at(-1)?.[1].model;
+    const active = newest ?? previous;
     this.#current = { active, shadows: valid.filter(([, entry]) => entry.model.role === 'shadow').map(([, entry]) => entry.model) };
     if (active && active !== previous) {
       if (previous) this.#logger.info({ model: active.label, previous: previous.label }, 'active model switched');
       else this.#logger.info({ model: active.label }, 'active model');
       this.#events.onActivated?.(active, previous);
     }
+    this.#noteFilesMissing(active !== undefined && newest === undefined);
+  }
+
+  /** One log line and one event per change of state, not one per refresh. */
+  #noteFilesMissing(missing: boolean): void {
+    if (missing === (this.#filesMissingSince !== undefined)) return;
+    const model = this.#current.active;
+    if (missing) {
+      this.#filesMissingSince = new Date();
+      this.#logger.warn(
+        { directory: this.#directory, model: model?.label },
+        'no model file left in the models directory (none, or none valid); the daemon keeps scoring with the last loaded model until a valid one is added',
+      );
+    } else {
+      this.#filesMissingSince = undefined;
+      this.#logger.info({ directory: this.#directory, model: model?.label }, 'a valid model file is back in the models directory');
+    }
+    this.#events.onFilesMissingChanged?.(missing, model);
   }
 }
 

@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import ort from 'onnxruntime-node';
 import { FEATURE_COUNT } from '../features/feature-names.ts';
 import { checkContract, pickScoreOutput, type ContractMeta } from './model-contract.ts';
 import { describeOnnxModel } from './onnx-inspect.ts';
+import { ModelRejected } from './model-rejected.ts';
+import { DEFAULT_MODEL_MAX_BYTES, readModelFile } from './model-file.ts';
 
-/** Why a model file was not accepted; the previous model keeps serving. */
-export class ModelRejected extends Error {
-  override readonly name = 'ModelRejected';
-}
+export { ModelRejected };
 
 export type ModelRole = 'active' | 'shadow';
 
@@ -30,10 +28,10 @@ export interface LoadedModel {
  * Loads and validates one `.onnx` file: it must parse as ONNX, satisfy the
  * model contract (metadata names the feature order, one float input
  * `[N, F]`, one score output), load in ONNX Runtime, and return finite scores
- * in [0, 1] on a smoke batch.
+ * in [0, 1] on a smoke batch. A file above `maxBytes` is refused unread.
  */
-export async function loadModel(path: string, role: ModelRole): Promise<LoadedModel> {
-  const bytes = await readFile(path);
+export async function loadModel(path: string, role: ModelRole, options: { maxBytes?: number } = {}): Promise<LoadedModel> {
+  const bytes = await readModelFile(path, options.maxBytes ?? DEFAULT_MODEL_MAX_BYTES);
   const description = describeOnnx(bytes, path);
   const problems = checkContract(description);
   if (problems.length > 0) throw new ModelRejected(`${basename(path)}: ${problems.join('; ')}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, redactUrl } from '../../../src/config/redact.ts';
+import { redactSecrets, redactUrl, redactUrlsIn } from '../../../src/config/redact.ts';
 
 const URL_WITH_PASSWORD = 'postgres://invoice_app:s3cretPW@db.internal:5432/invoices';
 
@@ -97,5 +97,59 @@ describe('redactSecrets with a percent-encoded password', () => {
     const redacted = redactSecrets(message, [url]);
     expect(redacted).not.toContain('p%40ss%2Fword');
     expect(redacted).not.toContain('p@ss/word');
+  });
+});
+
+describe('redactUrl on http(s) URLs (webhooks, endpoints)', () => {
+  it('removes the whole user info: the user name may be the token', () => {
+    const redacted = redactUrl('https://alerts:hunter2pw@hooks.example.com/in?x=1');
+    expect(redacted).not.toMatch(/hunter2pw|alerts/);
+    expect(redacted).toBe('https://***@hooks.example.com/in?x=1');
+    expect(redactUrl('https://ghp_tokenOnly123@api.example.com/')).toBe('https://***@api.example.com/');
+  });
+
+  it.each([
+    'token',
+    'access_token',
+    'api_key',
+    'apikey',
+    'key',
+    'secret',
+    'client_secret',
+    'password',
+    'pwd',
+    'signature',
+    'sig',
+    'auth',
+    'authorization',
+    'X-Amz-Signature',
+    'X-Amz-Credential',
+    'X-Amz-Security-Token',
+    'code',
+  ])('masks the value of a %s query parameter and keeps the others', (key) => {
+    const redacted = redactUrl(`https://hooks.example.com/in?channel=ops&${key}=tok123secret&v=2`);
+    expect(redacted).not.toContain('tok123secret');
+    expect(redacted).toContain(`${key}=***`);
+    expect(redacted).toContain('channel=ops');
+    expect(redacted).toContain('v=2');
+  });
+
+  it('an unparseable URL loses everything up to the last @ of its user info', () => {
+    const redacted = redactUrl('postgres://u:p@ss@localhost:99999/db');
+    expect(redacted).toBe('postgres://u:***@localhost:99999/db');
+  });
+});
+
+describe('redactUrlsIn', () => {
+  it('redacts every URL quoted in a message, leaving the words around them', () => {
+    const message = 'Request cannot be constructed from a URL that includes credentials: http://user:hunter2pw@127.0.0.1:1/x?token=tok123secret (then gave up)';
+    const redacted = redactUrlsIn(message);
+    expect(redacted).not.toMatch(/hunter2pw|tok123secret/);
+    expect(redacted).toBe('Request cannot be constructed from a URL that includes credentials: http://***@127.0.0.1:1/x?token=*** (then gave up)');
+    expect(redactUrlsIn('at postgres://app:s3cretPW@db/x and s3://bucket/p?X-Amz-Signature=abcdef')).toBe('at postgres://app:***@db/x and s3://bucket/p?X-Amz-Signature=***');
+  });
+
+  it('leaves text without URLs alone', () => {
+    expect(redactUrlsIn('relation "invoices" does not exist')).toBe('relation "invoices" does not exist');
   });
 });

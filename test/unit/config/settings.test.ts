@@ -199,3 +199,71 @@ describe('the settings schema', () => {
     }
   });
 });
+
+describe('URL settings are validated at load, naming the setting, redacted (exit 2)', () => {
+  it.each<[SettingName, string]>([
+    ['databaseUrl', 'postgres://u:s3cretPW@localhost:99999/db'],
+    ['catalogUrl', 'postgresql://u:s3cretPW@localhost:70000/db'],
+    ['alertWebhookUrl', 'https://hooks.example.com:99999/in?token=s3cretPW'],
+    ['s3Endpoint', 'http://minio.internal:123456'],
+  ])('%s with a port out of range: %s', (name, value) => {
+    const spec = SETTINGS[name];
+    for (const error of [thrown(() => load({}, { [spec.env]: value })), thrown(() => load({ [name]: value }))]) {
+      expect(error.kind).toBe('config');
+      expect(error.exitCode).toBe(2);
+      expect(error.message).toMatch(new RegExp(`${spec.env}|--${spec.flag}`));
+      expect(error.message).toMatch(/port \d+ is not between 0 and 65535/);
+      expect(error.hint).toContain(spec.env);
+      expect(error.hint).toContain(`--${spec.flag}`);
+      expect(`${error.message} ${error.hint}`).not.toContain('s3cretPW');
+    }
+  });
+
+  it.each<[SettingName, string]>([
+    ['databaseUrl', 'postgres://u:s3cretPW@bad host/db'],
+    ['databaseUrl', 'postgres://u:s3cretPW@[::1/db'],
+    ['alertWebhookUrl', 'https://exa mple.com/in'],
+    ['s3Endpoint', 'http://'],
+  ])('%s that does not parse (%s) names the setting and shows the URL redacted', (name, value) => {
+    const error = thrown(() => load({}, { [SETTINGS[name].env]: value }));
+    expect(error.message).toContain(SETTINGS[name].env);
+    expect(error.message).toMatch(/not a valid URL/);
+    expect(`${error.message} ${error.hint}`).not.toContain('s3cretPW');
+    expect(error.exitCode).toBe(2);
+  });
+
+  it('the webhook URL may not carry user info: fetch refuses it, and the message says where credentials go', () => {
+    const error = thrown(() => load({}, { RISK_ALERT_WEBHOOK_URL: 'https://alerts:s3cretPW@hooks.example.com/in' }));
+    expect(error.message).toContain('RISK_ALERT_WEBHOOK_URL');
+    expect(error.message).toContain('user:password@');
+    expect(error.message).toContain('RISK_ALERT_WEBHOOK_AUTHORIZATION');
+    expect(`${error.message} ${error.hint}`).not.toMatch(/s3cretPW|alerts:/);
+    expect(error.exitCode).toBe(2);
+    const userOnly = thrown(() => load({ alertWebhookUrl: 'https://tokenAsUser@hooks.example.com/in' }));
+    expect(userOnly.message).toContain('--alert-webhook');
+    expect(userOnly.message).not.toContain('tokenAsUser');
+  });
+
+  it('accepts valid URLs unchanged (a query token in a webhook URL is allowed, and redacted in logs)', () => {
+    expect(load({}, { RISK_ALERT_WEBHOOK_URL: 'https://hooks.example.com/in?token=abc' }).alertWebhookUrl).toBe('https://hooks.example.com/in?token=abc');
+    expect(load({}, { S3_ENDPOINT: 'http://127.0.0.1:9000' }).s3Endpoint).toBe('http://127.0.0.1:9000');
+    expect(load({}, { DATABASE_URL: 'postgres://u:p%40ss@[::1]:5432/db' }).databaseUrl).toBe('postgres://u:p%40ss@[::1]:5432/db');
+    expect(load({}, { DATABASE_URL: 'postgres:///db?host=/var/run/postgresql' }).databaseUrl).toBe('postgres:///db?host=/var/run/postgresql');
+    expect(load({}, { DATABASE_URL: 'postgres://u:pw@/db?host=/tmp' }).databaseUrl).toBe('postgres://u:pw@/db?host=/tmp');
+  });
+
+  it('the webhook Authorization header setting is secret', () => {
+    expect(SETTINGS.alertWebhookAuthorization.secret).toBe(true);
+    expect(SETTINGS.alertWebhookUrl.secret).toBe(true);
+    expect(load({}, { RISK_ALERT_WEBHOOK_AUTHORIZATION: 'Bearer abc' }).alertWebhookAuthorization).toBe('Bearer abc');
+  });
+});
+
+describe('MODEL_MAX_BYTES', () => {
+  it('defaults to 256 MiB and accepts a byte count', () => {
+    expect(load().modelMaxBytes).toBe(256 * 1024 * 1024);
+    expect(load({}, { MODEL_MAX_BYTES: '1073741824' }).modelMaxBytes).toBe(1024 ** 3);
+    expect(thrown(() => load({}, { MODEL_MAX_BYTES: '1GB' })).message).toContain('MODEL_MAX_BYTES');
+  });
+});
+

@@ -150,7 +150,10 @@ describe('decodeTimestamptz', () => {
     ['2024-03-01 00:00:00+00', utcMicros(2024, 2, 29) + 86_400_000_000n],
     // five-digit years (PostgreSQL allows up to 294276 AD)
     ['10000-01-01 00:00:00+00', utcMicros(10000, 1, 1)],
-    ['294276-12-31 23:59:59.999999+00', utcMicros(294276, 12, 31, 23, 59, 59, 999_999)],
+    // the last instant the lake holds (2^63-2 µs: DuckDB reads 2^63-1 as infinity), also reached through an offset
+    ['294247-01-10 04:00:54.775806+00', 2n ** 63n - 2n],
+    ['294247-01-10 05:00:54.775806+01', 2n ** 63n - 2n],
+    ['294247-01-09 23:59:59.999999+00', utcMicros(294247, 1, 9, 23, 59, 59, 999_999)],
   ])('%s', (text, expected) => {
     expect(decodeTimestamptz(text)).toBe(expected);
   });
@@ -181,6 +184,42 @@ describe('decodeTimestamptz', () => {
     'now',
   ])('rejects %j', (text) => {
     expect(() => decodeTimestamptz(text)).toThrow(ValueRejected);
+  });
+});
+
+describe('decodeTimestamptz rejects what an int64 microsecond timestamp cannot hold', () => {
+  const RANGE = /0001-01-01 00:00:00 to 294247-01-10 04:00:54\.775806 UTC/;
+
+  // PostgreSQL accepts timestamps up to 294276 AD; past 2^63-1 µs they used to wrap to ~290,000 BC,
+  // and 2^63-1 itself is what DuckDB reads as 'infinity'.
+  it.each([
+    '294247-01-10 04:00:54.775807+00',
+    '294247-01-10 04:00:54.775808+00',
+    '294247-01-10 04:00:54.775806-00:00:01',
+    '294250-01-01 00:00:00+00',
+    '294276-12-31 23:59:59.999999+00',
+    '99999999999999999999-01-01 00:00:00+00',
+  ])('rejects %s naming the value and the representable range', (text) => {
+    expect(() => decodeTimestamptz(text)).toThrow(ValueRejected);
+    expect(() => decodeTimestamptz(text)).toThrow(text);
+    expect(() => decodeTimestamptz(text)).toThrow(RANGE);
+  });
+
+  it.each(['infinity', '-infinity'])('rejects %s as infinite, naming the range', (text) => {
+    expect(() => decodeTimestamptz(text)).toThrow(`timestamp ${text} is infinite`);
+    expect(() => decodeTimestamptz(text)).toThrow(RANGE);
+  });
+
+  it.each(['0044-03-15 12:00:00+00 BC', '4713-01-01 00:00:00+00 BC', '0001-12-31 23:59:59.999999+00 BC'])(
+    'rejects the BC timestamp %s naming it and the range',
+    (text) => {
+      expect(() => decodeTimestamptz(text)).toThrow(`BC timestamp ${text}`);
+      expect(() => decodeTimestamptz(text)).toThrow(RANGE);
+    },
+  );
+
+  it('rejects year 0 (PostgreSQL writes it as 0001 BC)', () => {
+    expect(() => decodeTimestamptz('0000-06-01 00:00:00+00')).toThrow(ValueRejected);
   });
 });
 

@@ -5,6 +5,13 @@ import { WebhookSink } from '../../../../src/scoring/alerts/webhook-sink.ts';
 import type { RiskAlert } from '../../../../src/scoring/alerts/risk-alert.ts';
 import { createLogger } from '../../../../src/log/logger.ts';
 
+/** Log lines written through `createLogger`, kept as text for the test to read. */
+function capturedLogger(): { logger: ReturnType<typeof createLogger>; text: () => string } {
+  let text = '';
+  const logger = createLogger('warn', { destination: { write: (line: string) => void (text += line) }, secrets: [] });
+  return { logger, text: () => text };
+}
+
 const alert: RiskAlert = {
   invoiceId: '42',
   issuerId: '1',
@@ -79,5 +86,43 @@ describe('WebhookSink', () => {
     for (let i = 0; i < 5; i++) sink.send({ ...alert, idempotencyKey: `k${i}` });
     await sink.close();
     expect(dropped).toBe(3);
+  });
+
+  it('a delivery failure to a credentialed URL logs neither the user info nor a query token', async () => {
+    const log = capturedLogger();
+    const url = 'http://alerts:hunter2pw@127.0.0.1:9/hook?channel=ops&token=tok123secret';
+    const sink = new WebhookSink({ logger: log.logger }, { url, maxAttempts: 1, initialBackoffMs: 10, maxQueued: 10, timeoutMs: 2000 });
+    sink.send(alert);
+    await sink.close();
+    expect(log.text()).toContain('webhook alert not delivered');
+    expect(log.text()).not.toMatch(/hunter2pw|tok123secret|alerts:/);
+    expect(log.text()).toContain('"target":"http://127.0.0.1:9/***"');
+  });
+
+  it('a delivery failure logs the target as its origin only (path and query token hidden)', async () => {
+    const target = await receiver([403]);
+    server = target.server;
+    const log = capturedLogger();
+    const sink = new WebhookSink({ logger: log.logger }, { url: `${target.url}?token=tok123secret`, maxAttempts: 1, initialBackoffMs: 10, maxQueued: 10, timeoutMs: 2000 });
+    sink.send(alert);
+    await sink.close();
+    const line = JSON.parse(log.text().trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(line).toMatchObject({ reason: 'HTTP 403', target: `${new URL(target.url).origin}/***` });
+    expect(log.text()).not.toContain('tok123secret');
+  });
+
+  it('sends the configured Authorization header (the place for credentials)', async () => {
+    const seen: Array<string | undefined> = [];
+    const hook = createServer((request, response) => {
+      seen.push(request.headers.authorization);
+      request.resume().on('end', () => response.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    server = hook;
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`;
+    const sink = new WebhookSink({ logger: createLogger('fatal') }, { url, authorization: 'Bearer tok123secret', maxAttempts: 1, initialBackoffMs: 10, maxQueued: 10, timeoutMs: 2000 });
+    sink.send(alert);
+    await sink.close();
+    expect(seen).toEqual(['Bearer tok123secret']);
   });
 });
