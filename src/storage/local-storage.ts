@@ -179,7 +179,8 @@ async function syncDirectory(path: string): Promise<void> {
 function storageError(message: string, cause: unknown): LakeError {
   const code = (cause as NodeJS.ErrnoException).code;
   const retryable = code !== 'EACCES' && code !== 'EROFS' && code !== 'ENOTDIR';
-  return new LakeError('storage', `${message}: ${(cause as Error).message}`, {
+  // Permissions and read-only mounts are configuration: exit 2 with the fix. ENOSPC and the rest heal.
+  return new LakeError(retryable ? 'storage' : 'config', `${message}: ${(cause as Error).message}`, {
     cause,
     retryable,
     hint: retryable ? 'check free disk space' : 'check the permissions of the lake directory (LAKE)',

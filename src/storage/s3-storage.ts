@@ -457,7 +457,8 @@ const PERMANENT = new Set(['RegionMissing', 'AccessDenied', 'NoSuchBucket', 'Inv
 function storageError(message: string, cause: unknown): LakeError {
   const code = errorCode(cause);
   const retryable = !PERMANENT.has(code);
-  return new LakeError('storage', `${message}: ${code}: ${messageOf(cause)}`, {
+  // A permanent cause is configuration (credentials, bucket, region): exit 2 with the fix.
+  return new LakeError(retryable ? 'storage' : 'config', `${message}: ${code}: ${messageOf(cause)}`, {
     cause,
     retryable,
     hint: retryable ? 'the object store failed after retries; check its health and the network' : writableHint(code),
