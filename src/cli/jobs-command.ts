@@ -8,7 +8,8 @@ import { loadSources } from '../query/sources/source-config.ts';
 import { loadJobs, type JobSet } from '../jobs/job-loader.ts';
 import { runJobOnce, type JobRunContext } from '../jobs/job-runner.ts';
 import { JobHistory } from '../jobs/job-history.ts';
-import { JOB_MEMORY_LIMIT } from '../jobs/job-runtime.ts';
+import { jobRunContext } from '../jobs/job-runtime.ts';
+import { jobLimits } from '../jobs/job-limits.ts';
 import { JOB_RUNS_TABLE, type JobRunRecord } from '../jobs/job-runs.ts';
 import { createLogger } from '../log/logger.ts';
 import { lakeSettings } from './lake-settings.ts';
@@ -46,8 +47,9 @@ export async function jobsListCommand(settings: Settings, format: JobsFormat, de
 
 /**
  * `invoice-lake jobs run NAME`: one run now, as the daemon would run it
- * (an on-commit job processes the delta since its last run), recorded in
- * job_runs. Exits 1 when the run fails.
+ * (an on-commit job processes the delta since its last run), with the same
+ * limits (timeout, memory, files), recorded in job_runs. Exits 1 when the
+ * run fails.
  */
 export async function jobsRunCommand(settings: Settings, name: string, format: JobsFormat, deps: JobsCommandDeps): Promise<JobRunRecord> {
   return withJobs(settings, async ({ lake, set, context }) => {
@@ -121,8 +123,9 @@ async function withJobs<T>(settings: Settings, action: (loaded: { lake: Lake; se
   const sources = await loadSources(settings);
   const lake = await openLake(lakeSettings(settings));
   try {
-    const context: JobRunContext = { lake, openSession: () => LakeQuery.open(lake, { sources, memoryLimit: JOB_MEMORY_LIMIT }) };
-    const set = await loadJobs(jobsDirectory(settings), lake, context.openSession);
+    // Runs here have the daemon's limits: JOB_TIMEOUT_MS and JOB_MEMORY_LIMIT_MB, or the job's header.
+    const context = jobRunContext(lake, { sources, limits: jobLimits(settings) });
+    const set = await loadJobs(jobsDirectory(settings), lake, () => context.openSession());
     return await action({ lake, set, context });
   } finally {
     await lake.close();
@@ -139,6 +142,8 @@ export function describeRun(record: JobRunRecord): string {
       return `${record.job}: skipped, ${record.inputTable} has no rows the job has not processed (snapshot ${record.inputSnapshot})\n`;
     case 'failed':
       return `${record.job}: failed after ${record.durationMs} ms: ${record.error}\n`;
+    case 'superseded':
+      return `${record.job}: superseded, ${record.error}\n`;
     case 'succeeded': {
       const input = record.inputTable ? `${record.rowsIn} new row(s) of ${record.inputTable} (up to snapshot ${record.inputSnapshot}) → ` : '';
       return `${record.job}: ${input}${record.rowsOut} row(s) written in ${record.durationMs} ms, output snapshot ${record.outputSnapshot}\n`;

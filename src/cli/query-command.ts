@@ -6,7 +6,15 @@ import { loadSources } from '../query/sources/source-config.ts';
 import { restrictViewsForSql } from '../query/sql-pruning.ts';
 import { lakeSettings } from './lake-settings.ts';
 
-/** `invoice-lake query "<SQL>"`: DuckDB with every lake table and every source as a view. */
+/**
+ * `invoice-lake query "<SQL>"`: DuckDB with every lake table and every source as a view.
+ *
+ * Read-only by default: exactly one read statement, and DuckDB opens only
+ * the lake, its read-through cache and the sources (the session's
+ * configuration is locked before the statement runs). A refusal exits 2.
+ * `--allow-writes` (QUERY_ALLOW_WRITES) lifts both: any statements, several
+ * separated by `;` (the last one's result is printed), and any file.
+ */
 export async function queryCommand(
   settings: Settings,
   sql: string,
@@ -16,12 +24,15 @@ export async function queryCommand(
   /** Receives one line per lake table read: files considered and read after pruning (`--verbose`). */
   reportPruning?: (line: string) => void,
 ): Promise<void> {
+  const allowWrites = settings.queryAllowWrites ?? false;
   // Sources are validated before the lake is opened: a bad sources file is a configuration error, whatever the lake holds.
   const sources = await loadSources(settings, sourceFlags);
   const lake = await openLake(lakeSettings(settings));
   try {
-    const session = await LakeQuery.open(lake, { sources });
+    const session = await LakeQuery.open(lake, { sources, unrestricted: allowWrites });
     try {
+      // Checked before anything else touches the text: a refused statement leaves no trace.
+      if (!allowWrites) await session.checkReadStatement(sql);
       if (session.dataFilesVia !== 'local disk') reportPruning?.(`data files are read via ${session.dataFilesVia}`);
       // Filters on a table's long and timestamptz columns (invoice_id, issue_date) narrow its view to the files that can match.
       for (const table of await restrictViewsForSql(session, sql)) {

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { Cron } from 'croner';
+import { parseMemory, parseTimeout, type JobLimits } from './job-limits.ts';
 
 /** When a job runs. */
 export type JobSchedule =
@@ -19,6 +20,8 @@ export interface JobDefinition {
   /** Output column partitioned by month (required for replace-partitions). */
   partitionColumn: string | undefined;
   description: string;
+  /** Limits the header sets (`timeout`, `memory`); the settings give the others. */
+  limits: Partial<JobLimits>;
   /** The SELECT, header removed. */
   sql: string;
 }
@@ -34,7 +37,7 @@ export class JobRejected extends Error {
   }
 }
 
-const KEYS = new Set(['schedule', 'output', 'mode', 'partition', 'description']);
+const KEYS = new Set(['schedule', 'output', 'mode', 'partition', 'description', 'timeout', 'memory']);
 const MODES: readonly JobMode[] = ['append', 'replace', 'replace-partitions'];
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -93,6 +96,7 @@ export function parseJobFile(file: string, text: string, reservedTables: readonl
     mode,
     partitionColumn,
     description: header.get('description') ?? '',
+    limits: parseLimits(file, header),
     sql,
   };
 }
@@ -160,6 +164,19 @@ export function firstRunDelayMs(schedule: JobSchedule, lastRunMs: number | undef
     case 'on-commit':
       return undefined;
   }
+}
+
+function parseLimits(file: string, header: Map<string, string>): Partial<JobLimits> {
+  const limits: Partial<JobLimits> = {};
+  try {
+    const timeout = header.get('timeout');
+    const memory = header.get('memory');
+    if (timeout !== undefined) limits.timeoutMs = parseTimeout(timeout);
+    if (memory !== undefined) limits.memoryLimitMb = parseMemory(memory);
+  } catch (error) {
+    throw new JobRejected(file, (error as Error).message);
+  }
+  return limits;
 }
 
 function parsePartition(file: string, text: string | undefined): string | undefined {

@@ -43,6 +43,10 @@ export async function loadJobs(directory: string, lake: Lake, openSession: () =>
         } catch (error) {
           throw new JobRejected(file, `DuckDB cannot prepare the SQL: ${messageOf(error)}`);
         }
+        // DuckDB's statement type, beyond the header check's "starts with SELECT": `WITH … INSERT` is no read.
+        await session.checkReadStatement(definition.sql).catch((error: unknown) => {
+          throw new JobRejected(file, messageOf(error));
+        });
         let outputTable;
         try {
           outputTable = outputTableDefinition(definition.output, columns, definition.partitionColumn);

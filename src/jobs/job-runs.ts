@@ -15,8 +15,8 @@ export const JOB_RUNS_TABLE: TableDefinition = {
     { fieldId: 8, name: 'rows_out', type: { kind: 'long' }, doc: 'Rows written to the output' },
     { fieldId: 9, name: 'started_at', type: { kind: 'timestamptz' }, doc: 'When the run started' },
     { fieldId: 10, name: 'duration_ms', type: { kind: 'long' }, doc: 'Wall time of the run' },
-    { fieldId: 11, name: 'status', type: { kind: 'string' }, doc: 'succeeded, skipped (nothing new) or failed' },
-    { fieldId: 12, name: 'error', type: { kind: 'string' }, doc: 'Why it failed, else null' },
+    { fieldId: 11, name: 'status', type: { kind: 'string' }, doc: 'succeeded, skipped (nothing new), superseded (another run covered the same input first) or failed' },
+    { fieldId: 12, name: 'error', type: { kind: 'string' }, doc: 'Why it failed or was superseded, else null' },
   ],
 };
 
@@ -31,7 +31,7 @@ export interface JobRunRecord {
   rowsOut: number;
   startedAtMicros: bigint;
   durationMs: number;
-  status: 'succeeded' | 'skipped' | 'failed';
+  status: 'succeeded' | 'skipped' | 'superseded' | 'failed';
   error: string | null;
 }
 

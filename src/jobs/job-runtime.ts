@@ -6,14 +6,7 @@ import { loadJobs, type JobSet } from './job-loader.ts';
 import type { JobRunContext } from './job-runner.ts';
 import { JobHistory } from './job-history.ts';
 import { JobScheduler, type SchedulerEvents, type SchedulerOptions } from './job-scheduler.ts';
-
-/**
- * DuckDB memory of one job run. Jobs run beside the stream, so they must not
- * take the machine's memory (DuckDB's default is 80% of it); beyond this,
- * DuckDB spills to the temp directory. Enriching 1M invoices took 4.0 s either
- * way, at 440 MB peak RSS with this limit, 730 MB with 512 MB, 770 MB without.
- */
-export const JOB_MEMORY_LIMIT = '256MB';
+import { DEFAULT_JOB_LIMITS, type JobLimits } from './job-limits.ts';
 
 export interface JobRuntime {
   set: JobSet;
@@ -21,14 +14,33 @@ export interface JobRuntime {
   history: JobHistory;
 }
 
+/**
+ * How job runs open their DuckDB sessions: every lake table and source as a
+ * view, files limited to those and the run's scratch directory, and the
+ * run's memory limit (see LakeQuery.open). `limits` apply to jobs whose
+ * header sets none.
+ */
+export function jobRunContext(lake: Lake, options: { sources: readonly SourceDefinition[]; limits?: JobLimits }): JobRunContext {
+  return {
+    lake,
+    limits: options.limits ?? DEFAULT_JOB_LIMITS,
+    openSession: (session = {}) =>
+      LakeQuery.open(lake, {
+        sources: options.sources,
+        memoryLimit: `${session.memoryLimitMb ?? (options.limits ?? DEFAULT_JOB_LIMITS).memoryLimitMb}MB`,
+        scratchDirectories: session.scratchDirectories,
+      }),
+  };
+}
+
 /** Loads the jobs directory against the lake; rejected jobs are logged with their reason, the others run. */
 export async function openJobs(
   deps: { lake: Lake; logger: Logger },
-  options: { directory: string; sources: readonly SourceDefinition[] },
+  options: { directory: string; sources: readonly SourceDefinition[]; limits?: JobLimits },
 ): Promise<JobRuntime> {
-  const context: JobRunContext = { lake: deps.lake, openSession: () => LakeQuery.open(deps.lake, { sources: options.sources, memoryLimit: JOB_MEMORY_LIMIT }) };
+  const context = jobRunContext(deps.lake, options);
   const directory = options.directory;
-  const set = await loadJobs(directory, deps.lake, context.openSession);
+  const set = await loadJobs(directory, deps.lake, () => context.openSession());
   for (const rejected of set.rejected) deps.logger.error({ reason: rejected.message }, 'job disabled');
   if (set.jobs.length > 0) deps.logger.info({ jobs: set.jobs.map((job) => `${job.name} (${job.schedule.text})`) }, 'jobs loaded');
   return { set, context, history: new JobHistory(deps.lake, deps.logger) };

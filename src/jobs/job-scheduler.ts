@@ -26,12 +26,24 @@ const MAX_ATTEMPTS = 5;
 const FIRST_RETRY_MS = 2000;
 
 /**
+ * stop() returns within this time, whatever the jobs do: runs are
+ * interrupted at once (a DuckDB statement ends within milliseconds) and
+ * waited for up to STOP_RUNS_MS, then their records are committed to
+ * job_runs in what is left. A run still busy outside DuckDB after that (a
+ * slow upload) is left to end on its own: its output commit is atomic.
+ */
+export const STOP_TIMEOUT_MS = 5000;
+const STOP_RUNS_MS = 3000;
+
+/**
  * Runs the jobs beside the stream: scheduled ones on their interval or cron
  * expression, on-commit ones after lake commits of their input. A job never
  * runs twice at once; triggers that arrive while it runs (or waits) coalesce
  * into one more run. At most `concurrency` jobs run at a time, each in its
  * own DuckDB session, and a failure is retried with backoff and recorded —
- * it never reaches the stream.
+ * it never reaches the stream. A run past its timeout is interrupted and
+ * recorded as failed; stop() interrupts the runs in progress and returns
+ * within STOP_TIMEOUT_MS.
  */
 export class JobScheduler {
   readonly #jobs: Map<string, LoadedJob>;
@@ -46,6 +58,8 @@ export class JobScheduler {
   readonly #again = new Map<string, Trigger>();
   readonly #lastStarted = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
+  /** Aborted by stop(): interrupts the runs in progress and the waits before runs. */
+  readonly #stopping = new AbortController();
   #stopped = false;
 
   constructor(
@@ -97,14 +111,24 @@ export class JobScheduler {
     while (this.#running.size > 0 || this.#waiting.length > 0) await Promise.race([...this.#running, delay(50)]);
   }
 
-  /** Stops triggering; waits for the runs in progress and records them. */
+  /**
+   * Stops triggering and interrupts the runs in progress (recorded as
+   * failed, "cancelled: the job scheduler is stopping"); waits for them and
+   * commits their records, returning within STOP_TIMEOUT_MS in any case.
+   */
   async stop(): Promise<void> {
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
     this.#stopped = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#waiting.length = 0;
-    await Promise.allSettled([...this.#running]);
-    await this.#history.flush();
+    this.#stopping.abort();
+    if (!(await settlesWithin(Promise.allSettled([...this.#running]), STOP_RUNS_MS))) {
+      this.#logger.warn({ runs: this.#running.size, waitedMs: STOP_RUNS_MS }, 'job runs did not end after being interrupted; not waiting for them');
+    }
+    if (!(await settlesWithin(this.#history.flush(), deadline - Date.now()))) {
+      this.#logger.warn({ waitedMs: STOP_TIMEOUT_MS }, 'could not record the last job runs in time; stopping without them');
+    }
   }
 
   #pump(): void {
@@ -112,7 +136,7 @@ export class JobScheduler {
       const next = this.#waiting.shift()!;
       const wait = next.job.schedule.kind === 'on-commit' ? (this.#lastStarted.get(next.job.name) ?? -Infinity) + this.#options.minIntervalMs - Date.now() : 0;
       const running = (async () => {
-        if (wait > 0) await delay(wait);
+        if (wait > 0) await delay(wait, this.#stopping.signal);
         if (this.#stopped) return;
         await this.#run(next.job, next.trigger, next.attempt);
       })().finally(() => {
@@ -129,14 +153,20 @@ export class JobScheduler {
 
   async #run(job: LoadedJob, trigger: Trigger, attempt: number): Promise<void> {
     this.#lastStarted.set(job.name, Date.now());
-    const record = await runJobOnce(job, this.#context, { trigger, attempt });
+    const record = await runJobOnce(job, this.#context, { trigger, attempt }, { signal: this.#stopping.signal });
     this.#events.onRun?.(record);
     if (record.status !== 'skipped') this.#history.record(record);
-    if (record.status === 'failed') {
+    if (record.status === 'failed' && this.#stopped) {
+      this.#logger.info({ job: job.name, err: record.error }, 'job run ended by stop');
+    } else if (record.status === 'failed') {
       const retry = attempt < MAX_ATTEMPTS;
       const backoffMs = FIRST_RETRY_MS * 2 ** (attempt - 1);
       this.#logger.warn({ job: job.name, attempt, err: record.error, ...(retry ? { retryInMs: backoffMs } : {}) }, retry ? 'job failed; retrying' : 'job failed; waiting for its next trigger');
       if (retry) this.#after(backoffMs, () => this.trigger(job.name, 'retry', attempt + 1));
+    } else if (record.status === 'superseded') {
+      // Another process ran the job on the same input first; a run now starts from what it committed.
+      this.#logger.info({ job: job.name, reason: record.error }, 'job run superseded');
+      this.trigger(job.name, trigger === 'retry' ? 'on-commit' : trigger);
     } else if (record.status === 'succeeded') {
       this.#logger.info({ job: job.name, trigger, rowsIn: record.rowsIn ?? undefined, rowsOut: record.rowsOut, ms: record.durationMs }, 'job ran');
     }
@@ -183,6 +213,29 @@ export class JobScheduler {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** true when `promise` settles within `ms`; it is not cancelled otherwise. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

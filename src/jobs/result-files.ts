@@ -1,5 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { DataFile } from '../lake/iceberg/spec-types.ts';
@@ -9,7 +8,6 @@ import { columnBounds, type ColumnStats } from '../lake/batch/column-stats.ts';
 import { partitionDirectory } from '../lake/batch/data-file-writer.ts';
 import type { LakeQuery } from '../query/lake-query.ts';
 import { quoteIdentifier as identifier, quoteLiteral as literal } from '../query/sql-quoting.ts';
-import { createProcessTempDir } from '../runtime/process-temp-dir.ts';
 
 /** DuckDB's directory name for a NULL partition value. */
 const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
@@ -24,52 +22,52 @@ const MONTH_KEY = '__iceberg_month';
  * (counts, NaNs, bounds) are computed by DuckDB from the file as written, so
  * they describe exactly its contents. Files are not part of the table until
  * committed.
+ *
+ * DuckDB writes into `scratch`, an empty directory the caller owns (and
+ * removes) and the only one the session may write.
  */
-export async function writeResultFiles(session: LakeQuery, sql: string, output: LakeTable): Promise<{ files: DataFile[]; rowCount: number }> {
+export async function writeResultFiles(session: LakeQuery, sql: string, output: LakeTable, scratch: string): Promise<{ files: DataFile[]; rowCount: number }> {
   const definition = output.definition;
-  const scratch = await createProcessTempDir(tmpdir(), 'invoice-lake-job-');
-  try {
-    const partitionColumn = definition.columns.find((column) => column.name === definition.monthPartitionColumn);
-    const columns = definition.columns.map((column) => `CAST(${identifier(column.name)} AS ${duckdbType(column.type)}) AS ${identifier(column.name)}`);
-    // The Iceberg month transform: months since 1970-01 in UTC. Computed on the naive UTC timestamp, because
-    // calendar arithmetic on TIMESTAMPTZ goes through ICU (datediff took 25 s per million rows, this 1 s).
-    if (partitionColumn) {
-      const utc = `make_timestamp(epoch_us(${identifier(partitionColumn.name)}))`;
-      columns.push(`(year(${utc}) - 1970) * 12 + month(${utc}) - 1 AS ${MONTH_KEY}`);
-    }
-    const fieldIds = definition.columns.map((column) => `${literal(column.name)}: ${column.fieldId}`).join(', ');
-    const target = partitionColumn ? scratch : join(scratch, 'result.parquet');
-    const options = [`FORMAT parquet`, `COMPRESSION zstd`, `FIELD_IDS {${fieldIds}}`, ...(partitionColumn ? [`PARTITION_BY (${MONTH_KEY})`, 'OVERWRITE_OR_IGNORE true'] : [])];
-    await session.copyTo(`SELECT ${columns.join(', ')} FROM (${sql}) AS job_result`, target, options.join(', '));
-
-    const files: DataFile[] = [];
-    let rowCount = 0;
-    for (const written of await writtenFiles(scratch, partitionColumn !== undefined)) {
-      const metrics = await fileMetrics(session, written.path, definition.columns);
-      if (metrics.rowCount === 0) continue;
-      const bytes = await readFile(written.path);
-      const filePath = await output.writeDataFile(partitionDirectory(definition, written.month), bytes);
-      files.push({
-        content: 0,
-        filePath,
-        fileFormat: 'PARQUET',
-        partition: partitionColumn ? [written.month] : [],
-        recordCount: BigInt(metrics.rowCount),
-        fileSizeInBytes: BigInt(bytes.length),
-        ...metrics.stats,
-        sortOrderId: 0,
-      });
-      rowCount += metrics.rowCount;
-    }
-    return { files, rowCount };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
+  const partitionColumn = definition.columns.find((column) => column.name === definition.monthPartitionColumn);
+  const columns = definition.columns.map((column) => `CAST(${identifier(column.name)} AS ${duckdbType(column.type)}) AS ${identifier(column.name)}`);
+  // The Iceberg month transform: months since 1970-01 in UTC. Computed on the naive UTC timestamp, because
+  // calendar arithmetic on TIMESTAMPTZ goes through ICU (datediff took 25 s per million rows, this 1 s).
+  if (partitionColumn) {
+    const utc = `make_timestamp(epoch_us(${identifier(partitionColumn.name)}))`;
+    columns.push(`(year(${utc}) - 1970) * 12 + month(${utc}) - 1 AS ${MONTH_KEY}`);
   }
+  const fieldIds = definition.columns.map((column) => `${literal(column.name)}: ${column.fieldId}`).join(', ');
+  // A directory below `scratch`: DuckDB allows what is inside an allowed directory, not the directory itself.
+  const target = join(scratch, partitionColumn ? 'partitions' : 'result.parquet');
+  const options = [`FORMAT parquet`, `COMPRESSION zstd`, `FIELD_IDS {${fieldIds}}`, ...(partitionColumn ? [`PARTITION_BY (${MONTH_KEY})`, 'OVERWRITE_OR_IGNORE true'] : [])];
+  await session.copyTo(`SELECT ${columns.join(', ')} FROM (${sql}) AS job_result`, target, options.join(', '));
+
+  const files: DataFile[] = [];
+  let rowCount = 0;
+  for (const written of await writtenFiles(target, partitionColumn !== undefined)) {
+    const metrics = await fileMetrics(session, written.path, definition.columns);
+    if (metrics.rowCount === 0) continue;
+    const bytes = await readFile(written.path);
+    const filePath = await output.writeDataFile(partitionDirectory(definition, written.month), bytes);
+    files.push({
+      content: 0,
+      filePath,
+      fileFormat: 'PARQUET',
+      partition: partitionColumn ? [written.month] : [],
+      recordCount: BigInt(metrics.rowCount),
+      fileSizeInBytes: BigInt(bytes.length),
+      ...metrics.stats,
+      sortOrderId: 0,
+    });
+    rowCount += metrics.rowCount;
+  }
+  return { files, rowCount };
 }
 
 /** The files DuckDB wrote, with the month of each (`__iceberg_month=673/data_0.parquet`). */
-async function writtenFiles(directory: string, partitioned: boolean): Promise<Array<{ path: string; month: number | null }>> {
-  if (!partitioned) return [{ path: join(directory, 'result.parquet'), month: null }];
+async function writtenFiles(target: string, partitioned: boolean): Promise<Array<{ path: string; month: number | null }>> {
+  if (!partitioned) return [{ path: target, month: null }];
+  const directory = target;
   const files: Array<{ path: string; month: number | null }> = [];
   for (const partition of await readdir(directory)) {
     const value = partition.slice(`${MONTH_KEY}=`.length);

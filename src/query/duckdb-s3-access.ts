@@ -17,11 +17,17 @@ export interface DataFileReader {
  * session-scoped secret from the SDK's resolved credentials; otherwise
  * (offline machines, where extensions cannot be installed) through the
  * storage's bounded local read-through cache.
+ *
+ * A session whose file access will be restricted (`restricted`, see
+ * file-access.ts) uses httpfs only when DuckDB takes the lake's s3:// root
+ * as an allowed directory as written; otherwise the cache, whose local
+ * directory can be allowed.
  */
-export async function dataFileReader(connection: DuckDBConnection, storage: LakeStorage): Promise<DataFileReader> {
+export async function dataFileReader(connection: DuckDBConnection, storage: LakeStorage, options: { restricted?: boolean } = {}): Promise<DataFileReader> {
   if (!storage.remote) return { queryPaths: (uris) => storage.queryPaths(uris), remote: false, via: 'local disk' };
   const cached: DataFileReader = { queryPaths: (uris) => storage.queryPaths(uris), remote: true, via: 'read-through cache' };
   if (!storage.s3ReadAccess || !(await loadExtension(connection, 'httpfs'))) return cached;
+  if (options.restricted && !(await allowsRemoteDirectory(connection, `${storage.root}/`))) return cached;
   try {
     await connection.run(s3SecretSql(await storage.s3ReadAccess()));
   } catch {
@@ -29,6 +35,25 @@ export async function dataFileReader(connection: DuckDBConnection, storage: Lake
     return cached;
   }
   return { queryPaths: async (uris) => [...uris], remote: false, via: 'httpfs' };
+}
+
+/**
+ * Whether DuckDB keeps `url` in allowed_directories as written. Without a
+ * file system that claims the scheme it takes the URL for a relative local
+ * path (`s3://b/p/` becomes `<cwd>/s3:/b/p/`), which would then refuse
+ * every data file. The list is emptied again; the session sets its own.
+ */
+async function allowsRemoteDirectory(connection: DuckDBConnection, url: string): Promise<boolean> {
+  try {
+    await connection.run(`SET allowed_directories = [${literal(url)}]`);
+    const reader = await connection.runAndReadAll("SELECT current_setting('allowed_directories')::VARCHAR[]");
+    const kept = reader.getRowsJson()[0]?.[0];
+    return Array.isArray(kept) && kept.includes(url);
+  } catch {
+    return false;
+  } finally {
+    await connection.run('SET allowed_directories = []').catch(() => undefined);
+  }
 }
 
 async function loadExtension(connection: DuckDBConnection, name: string): Promise<boolean> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { DataFile, IcebergSchema } from '../lake/iceberg/spec-types.ts';
 import type { Lake } from '../lake/open-lake.ts';
-import { createFilesView, createLakeViews, createPlaceholderView, lakeTableFiles, type LakeView } from './lake-views.ts';
+import { createFilesView, createPlaceholderView, lakeTableFiles, type LakeView } from './lake-views.ts';
 import { LakeError } from '../errors/lake-error.ts';
 import type { Cell } from './result-format.ts';
 import type { FileFilter } from './file-filter.ts';
@@ -14,6 +14,8 @@ import { relationsRead } from './sql-predicates.ts';
 import { quoteLiteral } from './sql-quoting.ts';
 import { dataFileReader, type DataFileReader } from './duckdb-s3-access.ts';
 import type { SourceDefinition } from './sources/source-config.ts';
+import { fileAccessError, restrictFileAccess, sessionFileAccess } from './file-access.ts';
+import { checkReadStatement } from './read-statement.ts';
 
 export interface QueryResult {
   columns: string[];
@@ -21,6 +23,21 @@ export interface QueryResult {
 }
 
 type TableFiles = { name: string; schema: IcebergSchema; dataFiles: readonly DataFile[] };
+
+export interface LakeQueryOptions {
+  /** Configured sources (see loadSources), each a view beside the lake tables. */
+  sources?: readonly SourceDefinition[];
+  /** DuckDB's memory limit, e.g. `256MB` (default: DuckDB's, 80% of the machine). */
+  memoryLimit?: string;
+  /** Directories the session may also read and write (a job's scratch directory for its result files). */
+  scratchDirectories?: readonly string[];
+  /**
+   * Lifts the file restriction (`query --allow-writes`): DuckDB may open any
+   * file this process can. By default a session opens only the lake, its
+   * read-through cache, the sources and the scratch directories.
+   */
+  unrestricted?: boolean;
+}
 
 /**
  * A DuckDB session where every lake table, and every source given to open(), is a view of the same name.
@@ -32,6 +49,11 @@ type TableFiles = { name: string; schema: IcebergSchema; dataFiles: readonly Dat
  * never downloads the other tables. When the tables a statement reads cannot
  * be told (not one plain statement, query_table(), a relation that is not a
  * view of this session), every pending view is made real first.
+ *
+ * Once the views exist, DuckDB may open only the files they need (the lake,
+ * its read-through cache, the sources; see file-access.ts) and its
+ * configuration is locked, so SQL run later cannot widen that, nor raise
+ * the memory limit. `interrupt()` cancels the statement running.
  */
 export class LakeQuery {
   readonly views: LakeView[];
@@ -45,6 +67,9 @@ export class LakeQuery {
   /** Views a statement may read without making pending views real: the lake tables and the sources. */
   readonly #knownViews: Set<string>;
   readonly #files: DataFileReader;
+  /** Why the session was interrupted; every statement after that fails with it. */
+  #interrupted: string | undefined;
+  #closed = false;
 
   private constructor(
     lake: Lake,
@@ -65,7 +90,7 @@ export class LakeQuery {
   }
 
   /** Opens a session; each of `options.sources` (see loadSources) becomes a view too, beside the lake tables. */
-  static async open(lake: Lake, options: { sources?: readonly SourceDefinition[]; memoryLimit?: string } = {}): Promise<LakeQuery> {
+  static async open(lake: Lake, options: LakeQueryOptions = {}): Promise<LakeQuery> {
     const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
     const connection = await instance.connect();
     try {
@@ -76,23 +101,45 @@ export class LakeQuery {
       // Spills go to the system temp directory, not `.tmp` in the working directory (read-only in the container).
       await connection.run(`SET temp_directory = ${quoteLiteral(join(tmpdir(), 'invoice-lake-duckdb'))}`);
       if (options.memoryLimit) await connection.run(`SET memory_limit = ${quoteLiteral(options.memoryLimit)}`);
-      const files = await dataFileReader(connection, lake.storage);
-      let views: LakeView[];
-      let pending: TableFiles[] = [];
-      if (files.remote) {
-        pending = await lakeTableFiles(lake);
-        views = [];
-        for (const table of pending) views.push(await createPlaceholderView(connection, table));
-      } else {
-        views = await createLakeViews(connection, lake, files);
-      }
+      const files = await dataFileReader(connection, lake.storage, { restricted: !options.unrestricted });
+      const tables = await lakeTableFiles(lake);
+      const views: LakeView[] = [];
+      const pending: TableFiles[] = files.remote ? tables : [];
+      for (const table of tables) views.push(files.remote ? await createPlaceholderView(connection, table) : await createFilesView(connection, files, table));
       const sources = await createSourceViews(connection, options.sources ?? [], views.map((view) => view.name));
+      if (!options.unrestricted) {
+        const access = sessionFileAccess({ storage: lake.storage, files, tableLocations: tables.map((table) => table.location) }, options.sources ?? [], options.scratchDirectories);
+        await restrictFileAccess(connection, access);
+      }
       return new LakeQuery(lake, instance, connection, files, views, pending, sources.map((source) => source.name));
     } catch (error) {
       connection.closeSync();
       instance.closeSync();
       throw error;
     }
+  }
+
+  /**
+   * Throws unless `sql` is exactly one read statement (read-statement.ts):
+   * `invoice-lake query` calls it before running what the user typed.
+   */
+  async checkReadStatement(sql: string): Promise<void> {
+    try {
+      await checkReadStatement(this.#connection, sql);
+    } catch (error) {
+      // A refusal stands as it is; a read that cannot open its files says which file.
+      throw error instanceof LakeError && error.kind === 'query' ? (fileAccessError(error) ?? error) : error;
+    }
+  }
+
+  /**
+   * Cancels the statement running now (DuckDB stops at its next check, within
+   * milliseconds) and fails every later one with `reason`. Safe to call at
+   * any time, from a timer or a shutdown.
+   */
+  interrupt(reason: string): void {
+    this.#interrupted ??= reason;
+    if (!this.#closed) this.#connection.interrupt();
   }
 
   /**
@@ -103,6 +150,7 @@ export class LakeQuery {
    * to see the whole table.
    */
   async restrictView(table: string, filter: FileFilter): Promise<PrunedFiles> {
+    this.#checkNotInterrupted();
     const location = await this.#lake.catalog.currentMetadataLocation({ namespace: this.#lake.namespace, name: table });
     if (!location) throw new LakeError('query', `lake table ${table} does not exist`, { retryable: false });
     const pruned = await pruneDataFiles(this.#lake.storage, location, filter, this.#manifests);
@@ -118,18 +166,19 @@ export class LakeQuery {
 
   /** Runs `sql`; `$1`, `$2`… are bound to `params` (bigint for BIGINT, never spliced into the text). */
   async run(sql: string, params?: DuckDBValue[]): Promise<QueryResult> {
+    this.#checkNotInterrupted();
     await this.#realizeViewsReadBy(sql);
     try {
       const reader = await this.#connection.runAndReadAll(sql, params);
       return { columns: reader.columnNames(), rows: reader.getRowsJson() as Cell[][] };
     } catch (error) {
-      const message = (error as Error).message.split('\n')[0] ?? String(error);
-      throw new LakeError('query', message, { cause: error, retryable: false });
+      throw this.#error(error);
     }
   }
 
   /** Creates (or replaces) the view `name` over exactly these data files. */
   async createView(name: string, schema: IcebergSchema, dataFiles: readonly DataFile[]): Promise<LakeView> {
+    this.#checkNotInterrupted();
     const view = await createFilesView(this.#connection, this.#files, { name, schema, dataFiles });
     this.#pending.delete(name.toLowerCase());
     this.#knownViews.add(name.toLowerCase());
@@ -138,6 +187,7 @@ export class LakeQuery {
 
   /** The result columns `sql` would return, without running it; a LakeError when DuckDB cannot prepare it. */
   async describe(sql: string): Promise<Array<{ name: string; type: DuckDBType }>> {
+    this.#checkNotInterrupted();
     try {
       const prepared = await this.#connection.prepare(sql);
       try {
@@ -146,12 +196,13 @@ export class LakeQuery {
         prepared.destroySync();
       }
     } catch (error) {
-      throw new LakeError('query', (error as Error).message.split('\n')[0] ?? String(error), { cause: error, retryable: false });
+      throw this.#error(error);
     }
   }
 
   /** Runs `sql` and hands each row to `visit` chunk by chunk, so a large result is never held whole. */
   async readRows(sql: string, visit: (row: DuckDBValue[]) => void): Promise<void> {
+    this.#checkNotInterrupted();
     await this.#realizeViewsReadBy(sql);
     try {
       const result = await this.#connection.stream(sql);
@@ -159,7 +210,7 @@ export class LakeQuery {
         for (const row of chunk.getRows()) visit(row);
       }
     } catch (error) {
-      throw new LakeError('query', (error as Error).message.split('\n')[0] ?? String(error), { cause: error, retryable: false });
+      throw this.#error(error);
     }
   }
 
@@ -169,12 +220,24 @@ export class LakeQuery {
    * COPY statement around it cannot be analysed.
    */
   async copyTo(select: string, target: string, options: string): Promise<void> {
+    this.#checkNotInterrupted();
     await this.#realizeViewsReadBy(select);
     try {
       await this.#connection.run(`COPY (${select}) TO ${quoteLiteral(target)} (${options})`);
     } catch (error) {
-      throw new LakeError('query', (error as Error).message.split('\n')[0] ?? String(error), { cause: error, retryable: false });
+      throw this.#error(error);
     }
+  }
+
+  /** A DuckDB failure as the LakeError to report: the interruption's reason, a refused file, or the query's own error. */
+  #error(error: unknown): LakeError {
+    if (this.#interrupted !== undefined) return new LakeError('query', this.#interrupted, { cause: error, retryable: false });
+    return fileAccessError(error) ?? new LakeError('query', (error as Error).message.split('\n')[0] ?? String(error), { cause: error, retryable: false });
+  }
+
+  /** Fails at once when the session was interrupted, so no new statement starts. */
+  #checkNotInterrupted(): void {
+    if (this.#interrupted !== undefined) throw new LakeError('query', this.#interrupted, { retryable: false });
   }
 
   /** Makes the pending views `sql` reads real (all of them when that cannot be told); nothing to do on local disk. */
@@ -199,6 +262,8 @@ export class LakeQuery {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#connection.closeSync();
     this.#instance.closeSync();
   }

@@ -26,14 +26,22 @@ export async function createLakeViews(connection: DuckDBConnection, lake: Lake, 
   return views;
 }
 
+/** A lake table's current snapshot: its schema, live data files and table location (where its files live). */
+export interface LakeTableFiles {
+  name: string;
+  schema: IcebergSchema;
+  dataFiles: DataFile[];
+  location: string;
+}
+
 /** Every lake table with the schema and live data files of its current snapshot. */
-export async function lakeTableFiles(lake: Lake): Promise<Array<{ name: string; schema: IcebergSchema; dataFiles: DataFile[] }>> {
-  const tables: Array<{ name: string; schema: IcebergSchema; dataFiles: DataFile[] }> = [];
+export async function lakeTableFiles(lake: Lake): Promise<LakeTableFiles[]> {
+  const tables: LakeTableFiles[] = [];
   for (const name of await lake.catalog.listTables(lake.namespace)) {
-    const location = await lake.catalog.currentMetadataLocation({ namespace: lake.namespace, name });
-    if (!location) continue;
-    const { schema, dataFiles } = await snapshotFiles(lake.storage, location);
-    tables.push({ name, schema, dataFiles: [...dataFiles] });
+    const metadataLocation = await lake.catalog.currentMetadataLocation({ namespace: lake.namespace, name });
+    if (!metadataLocation) continue;
+    const { metadata, schema, dataFiles } = await snapshotFiles(lake.storage, metadataLocation);
+    tables.push({ name, schema, dataFiles: [...dataFiles], location: metadata.location });
   }
   return tables;
 }

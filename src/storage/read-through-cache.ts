@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
 export interface ReadThroughCacheOptions {
@@ -23,6 +23,18 @@ export type FetchInto = (uri: string, path: string) => Promise<void>;
 
 export const DEFAULT_CACHE_DIR = join(tmpdir(), 'invoice-lake-cache');
 const TEMPORARY = '.tmp-';
+
+/**
+ * Directories of the caches this process made. DuckDB query sessions may
+ * read only the lake, its cache and the sources (query/file-access.ts); the
+ * storage keeps its cache private, so the directories are known here.
+ */
+const directoriesInUse = new Set<string>();
+
+/** Absolute directories of every read-through cache created in this process. */
+export function readThroughCacheDirectories(): string[] {
+  return [...directoriesInUse];
+}
 /** A temporary file this old belongs to a download that died (kill -9); it is removed. */
 const ABANDONED_TEMPORARY_MS = 60 * 60 * 1000;
 
@@ -50,6 +62,7 @@ export class ReadThroughCache {
 
   constructor(options: ReadThroughCacheOptions, fetchInto: FetchInto) {
     this.directory = options.directory ?? DEFAULT_CACHE_DIR;
+    directoriesInUse.add(resolve(this.directory));
     this.#maxBytes = options.maxBytes;
     this.#concurrency = options.concurrency ?? 8;
     this.#protectRecentMs = options.protectRecentMs ?? 10 * 60 * 1000;

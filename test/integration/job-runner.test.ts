@@ -10,6 +10,7 @@ import { LakeQuery } from '../../src/query/lake-query.ts';
 import { loadJobs } from '../../src/jobs/job-loader.ts';
 import { lastRunMs, runJobOnce, type LoadedJob } from '../../src/jobs/job-runner.ts';
 import { JobScheduler } from '../../src/jobs/job-scheduler.ts';
+import { jobRunContext } from '../../src/jobs/job-runtime.ts';
 import { JobHistory } from '../../src/jobs/job-history.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { scanTable } from '../../src/jobs/incremental-scan.ts';
@@ -37,6 +38,8 @@ describe.each(LAKE_BACKENDS)('the job runner, lake on %s', (backend) => {
   let lakeUri: string;
   let jobs: LoadedJob[];
   const openSession = () => LakeQuery.open(lake);
+  /** Runs as the daemon makes them: sessions limited to the lake and the run's scratch directory. */
+  const runContext = () => jobRunContext(lake, { sources: [] });
   let nextId = 1n;
 
   async function commitInvoices(count: number, day: bigint): Promise<void> {
@@ -112,7 +115,7 @@ SELECT invoice_id, CASE WHEN invoice_id % 7 = 0 THEN NULL ELSE amount > 10.30 EN
     await rm(root, { recursive: true, force: true });
   });
 
-  const run = (name: string) => runJobOnce(jobs.find((job) => job.name === name)!, { lake, openSession }, { trigger: 'manual', attempt: 1 });
+  const run = (name: string) => runJobOnce(jobs.find((job) => job.name === name)!, runContext(), { trigger: 'manual', attempt: 1 });
 
   it('processes each added row exactly once and skips when nothing is new', async () => {
     await commitInvoices(30, 1n);
@@ -127,7 +130,9 @@ SELECT invoice_id, CASE WHEN invoice_id % 7 = 0 THEN NULL ELSE amount > 10.30 EN
   });
 
   it('replaces only the partitions the new rows touched, matching a full recomputation', async () => {
-    expect((await run('monthly')).status).toBe('succeeded');
+    const monthly = await run('monthly');
+    expect(monthly.error).toBeNull();
+    expect(monthly.status).toBe('succeeded');
     await commitInvoices(5, 45n); // February again: January's rows must stay as they are
     const second = await run('monthly');
     expect(second).toMatchObject({ status: 'succeeded', rowsIn: 5 });
@@ -176,7 +181,7 @@ SELECT invoice_id, CASE WHEN invoice_id % 7 = 0 THEN NULL ELSE amount > 10.30 EN
 
   it('after a restart, runs a scheduled job when its interval since the last output commit has passed, not before', async () => {
     const flags = jobs.find((job) => job.name === 'flags')!;
-    const context = { lake, openSession };
+    const context = runContext();
     const last = await lastRunMs(flags, context);
     expect(last).toBeDefined(); // the test above ran it
     expect(await lastRunMs({ ...flags, name: 'never_ran', outputTable: { ...flags.outputTable, name: 'never_ran' } }, context)).toBeUndefined();

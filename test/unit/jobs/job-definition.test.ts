@@ -51,6 +51,23 @@ describe('job files', () => {
     expect(rejection(text)).toContain(reason);
   });
 
+  it('reads a timeout and a memory limit of the job, leaving the others to the settings', () => {
+    expect(parse('-- schedule: every 10m\n-- output: t\n-- timeout: 30m\n-- memory: 1GB\nSELECT 1').limits).toEqual({ timeoutMs: 1_800_000, memoryLimitMb: 1024 });
+    expect(parse('-- schedule: every 10m\n-- output: t\n-- timeout: 90s\n-- memory: 512 MB\nSELECT 1').limits).toEqual({ timeoutMs: 90_000, memoryLimitMb: 512 });
+    expect(parse('-- schedule: every 10m\n-- output: t\n-- timeout: 2h\nSELECT 1').limits).toEqual({ timeoutMs: 7_200_000 });
+    expect(parse('-- schedule: every 10m\n-- output: t\nSELECT 1').limits).toEqual({});
+  });
+
+  it.each([
+    ['-- timeout: soon', 'timeout "soon" must be'],
+    ['-- timeout: 0s', 'between 1s and 24h'],
+    ['-- timeout: 25h', 'between 1s and 24h'],
+    ['-- memory: lots', 'memory "lots" must be'],
+    ['-- memory: 8MB', 'at least 16MB'],
+  ])('rejects the limit %j', (line, reason) => {
+    expect(rejection(`-- schedule: every 10m\n-- output: t\n${line}\nSELECT 1`)).toContain(reason);
+  });
+
   it('ends the header at the first plain comment, so later prose may hold colons', () => {
     const job = parse('-- schedule: every 10m\n-- output: t\n--\n-- Incremental: only new months.\n-- Note: mode: is not read here\nSELECT 1 AS x');
     expect(job).toMatchObject({ mode: 'append', sql: 'SELECT 1 AS x' });
