@@ -1,9 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isLakeError, messageOf } from '../errors/lake-error.ts';
-import { redactSecrets } from '../config/redact.ts';
+import { redactText } from '../config/redact.ts';
+import { secretSettingValues } from '../config/secret-values.ts';
 import { createLogger } from '../log/logger.ts';
 import { BATCH_SETTINGS, JOB_SETTINGS, LAKE_SETTINGS, SCORING_SETTINGS, SOURCE_SETTINGS, settingsFrom, withSettings } from './settings-flags.ts';
 import type { OutputFormat } from '../query/result-format.ts';
+import { ignoreBrokenPipes } from './broken-pipe.ts';
+
+// First, before any command writes: a reader that goes away (`| head`) must not kill a command halfway.
+ignoreBrokenPipes();
 
 // Each command's module is imported when that command runs: loading all of them
 // (DuckDB, ONNX Runtime, the AWS SDK, the pipeline) through tsx cost about 1.5 s
@@ -43,7 +48,7 @@ withSettings(
 ).action(async (options) => {
   const settings = settingsFrom(options);
   const { runCommand } = await import('./run-command.ts');
-  const totals = await runCommand({ logger: createLogger(settings.logLevel ?? 'info') }, settings, { once: Boolean(options.once), standby: Boolean(options.standby) });
+  const totals = await runCommand({ logger: createLogger(settings.logLevel ?? 'info', { settings }) }, settings, { once: Boolean(options.once), standby: Boolean(options.standby) });
   const rows = Object.entries(totals.rows).map(([table, count]) => `${table} +${count}`).join(', ') || 'no new rows';
   print(`committed ${totals.commits} batch(es): ${rows} in ${(totals.elapsedMs / 1000).toFixed(1)} s`);
 });
@@ -55,7 +60,7 @@ withSettings(
     .argument('<sql>', 'the SQL to run')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .option('--source <NAME=KIND:PATH>', 'also a view NAME over files (repeatable; KIND: csv, json, ndjson, parquet, text, iceberg); replaces a sources-file entry of that name', collect, []),
-  [...LAKE_SETTINGS, 'databaseUrl', 'sourcesFile'],
+  [...LAKE_SETTINGS, 'databaseUrl', 'sourcesFile', 'queryAllowWrites'],
 ).action(async (sql: string, options) =>
   (await import('./query-command.ts')).queryCommand(settingsFrom(options), sql, options.format as OutputFormat, (text) => process.stdout.write(text), options.source as string[], program.opts().verbose ? (line) => process.stderr.write(`${line}\n`) : undefined),
 );
@@ -80,7 +85,7 @@ withSettings(
 ).action(async (id: string, options) => (await import('./customer-command.ts')).customerCommand(settingsFrom(options), id, { months: options.months, format: options.format }, (text) => process.stdout.write(text)));
 
 const jobs = program.command('jobs').description('the SQL jobs in the jobs directory (see "Jobs" in the README)');
-const JOBS_COMMAND_SETTINGS = [...LAKE_SETTINGS, 'databaseUrl', 'jobsDir', 'sourcesFile'] as const;
+const JOBS_COMMAND_SETTINGS = [...LAKE_SETTINGS, 'databaseUrl', 'jobsDir', 'sourcesFile', 'jobTimeoutMs', 'jobMemoryLimitMb'] as const;
 const jobsOutput = { write: (text: string) => process.stdout.write(text), warn: (text: string) => process.stderr.write(`${text}\n`) };
 const jobsFormat = () => new Option('--format <format>', 'output format').choices(['table', 'json']).default('table');
 
@@ -106,11 +111,7 @@ withSettings(
 withSettings(
   program.command('status').description('slot lag, last lake commit and its LSN, row counts').option('--json', 'print JSON'),
   [...SOURCE_SETTINGS, ...LAKE_SETTINGS],
-).action(async (options) => {
-  const { formatStatus, statusReport } = await import('./status-command.ts');
-  const report = await statusReport(settingsFrom(options));
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
-});
+).action(async (options) => void (await (await import('./status-command.ts')).statusCommand(settingsFrom(options), { json: Boolean(options.json) }, (text) => process.stdout.write(text))));
 
 withSettings(
   program
@@ -156,11 +157,11 @@ async function main(argv: string[]): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return 2;
     }
-    const secrets = [process.env.DATABASE_URL, process.env.CATALOG_URL, ...argv.filter((arg) => /^postgres(ql)?:\/\//.test(arg))];
-    const message = redactSecrets(messageOf(error), secrets);
+    const secrets = secretSettingValues({ env: process.env, argv });
+    const message = redactText(messageOf(error), secrets);
     process.stderr.write(`error: ${message}\n`);
-    if (isLakeError(error) && error.hint) process.stderr.write(`hint: ${redactSecrets(error.hint, secrets)}\n`);
-    if (verbose && error instanceof Error) process.stderr.write(`${redactSecrets(String(error.stack), secrets)}\n${error.cause ? `cause: ${redactSecrets(String((error.cause as Error).stack ?? error.cause), secrets)}\n` : ''}`);
+    if (isLakeError(error) && error.hint) process.stderr.write(`hint: ${redactText(error.hint, secrets)}\n`);
+    if (verbose && error instanceof Error) process.stderr.write(`${redactText(String(error.stack), secrets)}\n${error.cause ? `cause: ${redactText(String((error.cause as Error).stack ?? error.cause), secrets)}\n` : ''}`);
     return isLakeError(error) ? error.exitCode : 1;
   }
 }

@@ -11,6 +11,7 @@ import { lakeSettings } from './lake-settings.ts';
 import { openRiskScoring } from './risk-scoring.ts';
 import type { ScoringEvents } from '../pipeline/scoring-stage.ts';
 import { openJobs, startScheduler } from '../jobs/job-runtime.ts';
+import { jobLimits } from '../jobs/job-limits.ts';
 import type { JobScheduler, SchedulerEvents } from '../jobs/job-scheduler.ts';
 import { resolve } from 'node:path';
 import { loadSources } from '../query/sources/source-config.ts';
@@ -48,8 +49,10 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
   let lastCommitAt: string | null = null;
   let server: Server | undefined;
   const httpPort = settings.httpPort ?? 0;
+  // Set once scoring is open; a request that arrives earlier sees no scoring detail.
+  let scoringHealth: () => Record<string, unknown> = () => ({});
   if (!options.once && httpPort > 0) {
-    server = await startHttpServer(httpPort, metrics, { state: () => ({ status: state, detail: { lastCommitAt, totals: totals.rows } }) });
+    server = await startHttpServer(httpPort, metrics, { state: () => ({ status: state, detail: { lastCommitAt, totals: totals.rows, ...scoringHealth() } }) });
     deps.logger.info({ port: httpPort }, 'health and metrics on /healthz and /metrics');
   }
   const risk = await openRiskScoring({ logger: deps.logger, metrics }, settings, {
@@ -76,8 +79,9 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
     await lake.close();
     throw error;
   });
+  scoringHealth = risk.health;
   const jobs = await loadSources(settings)
-    .then((sources) => openJobs({ lake, logger: deps.logger }, { directory: resolve(settings.jobsDir ?? './jobs'), sources }))
+    .then((sources) => openJobs({ lake, logger: deps.logger }, { directory: resolve(settings.jobsDir ?? './jobs'), sources, limits: jobLimits(settings) }))
     .catch(async (error: unknown) => {
     server?.close();
     await risk.close();
@@ -122,7 +126,7 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
         scheduler?.notifyCommit(Object.keys(report.rows));
       },
       onQuarantine(reason) {
-        metrics.quarantined.inc();
+        metrics.quarantined.inc({ reason });
         deps.logger.warn({ reason }, 'row quarantined');
         options.hooks?.onQuarantine?.(reason);
       },

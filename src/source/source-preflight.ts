@@ -45,13 +45,11 @@ export async function checkSource(client: pg.ClientBase, options: { sourceTable:
     return problems;
   }
   const facts = (
-    await client.query<{ can_select: boolean; is_owner: boolean; replident: string; has_pk: boolean; published: boolean; publication_exists: boolean }>(
+    await client.query<{ can_select: boolean; is_owner: boolean; replident: string; has_pk: boolean; publication_exists: boolean }>(
       `SELECT has_table_privilege(c.oid, 'SELECT') AS can_select,
               pg_has_role(current_user, c.relowner, 'USAGE') AS is_owner,
               c.relreplident AS replident,
               EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
-              EXISTS (SELECT 1 FROM pg_publication_tables p
-                       WHERE p.pubname = $2 AND format('%I.%I', p.schemaname, p.tablename)::regclass = c.oid) AS published,
               EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $2) AS publication_exists
          FROM pg_class c WHERE c.oid = $1`,
       [table, options.publicationName],
@@ -66,7 +64,7 @@ export async function checkSource(client: pg.ClientBase, options: { sourceTable:
       fix: `add a primary key, or run ALTER TABLE ${options.sourceTable} REPLICA IDENTITY FULL;`,
     });
   }
-  if (facts.publication_exists && !facts.published) {
+  if (facts.publication_exists && !(await publicationIncludes(client, options.publicationName, table))) {
     problems.push({
       problem: `publication ${options.publicationName} exists but does not include ${options.sourceTable}`,
       fix: `run ALTER PUBLICATION ${options.publicationName} ADD TABLE ${options.sourceTable}; or choose another PUBLICATION_NAME`,
@@ -79,6 +77,22 @@ export async function checkSource(client: pg.ClientBase, options: { sourceTable:
     });
   }
   return problems;
+}
+
+/**
+ * Whether the publication publishes the table (listed, FOR ALL TABLES or FOR
+ * TABLES IN SCHEMA), compared by oid. Not through the pg_publication_tables
+ * view: matching its schemaname/tablename back to an oid made PostgreSQL cast
+ * pg_class rows to regclass while joining, and a pg_toast one fails with
+ * "permission denied for schema pg_toast" for any role but a superuser.
+ * pg_get_publication_tables (the view's own source, executable by PUBLIC since
+ * PostgreSQL 10) returns relids and checks no privilege. Call it only for a
+ * publication that exists: it raises an error otherwise.
+ * https://www.postgresql.org/docs/current/view-pg-publication-tables.html
+ */
+async function publicationIncludes(client: pg.ClientBase, publicationName: string, table: number): Promise<boolean> {
+  const result = await client.query('SELECT 1 FROM pg_get_publication_tables($1::text) AS p WHERE p.relid = $2', [publicationName, table]);
+  return (result.rowCount ?? 0) > 0;
 }
 
 /** One LakeError listing every problem, exit code 2. */
