@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import type { Settings } from '../config/settings.ts';
 import { requireSetting } from '../config/load-config.ts';
 import { openLake } from '../lake/open-lake.ts';
-import { superviseStream, type StreamHooks, type StreamState } from '../pipeline/stream-supervisor.ts';
+import { ONCE_RETRY_BUDGET_MS, superviseStream, type StreamHooks, type StreamState } from '../pipeline/stream-supervisor.ts';
+import { retryTransient } from '../pipeline/retry-transient.ts';
 import { formatLsn } from '../source/lsn.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { startHttpServer } from '../server/http-server.ts';
@@ -80,9 +81,11 @@ export async function runCommand(deps: { logger: Logger }, settings: Settings, o
     throw error;
   });
   scoringHealth = risk.health;
-  const jobs = await loadSources(settings)
-    .then((sources) => openJobs({ lake, logger: deps.logger }, { directory: resolve(settings.jobsDir ?? './jobs'), sources, limits: jobLimits(settings) }))
-    .catch(async (error: unknown) => {
+  // Jobs read the catalog: a daemon started while PostgreSQL restarts waits for it instead of exiting.
+  const jobs = await retryTransient(
+    () => loadSources(settings).then((sources) => openJobs({ lake, logger: deps.logger }, { directory: resolve(settings.jobsDir ?? './jobs'), sources, limits: jobLimits(settings) })),
+    { logger: deps.logger, what: 'loading the jobs', budgetMs: options.once ? ONCE_RETRY_BUDGET_MS : undefined },
+  ).catch(async (error: unknown) => {
     server?.close();
     await risk.close();
     await lake.close();

@@ -15,6 +15,7 @@ import type { AlertSink } from '../scoring/alerts/risk-alert.ts';
 import { classifyPostgresError } from '../postgres/postgres-errors.ts';
 import { describeHolder, holderLiveness, isProcessAlive, readSlotHolder, replicationApplicationName, terminateHolder } from '../source/slot-holder.ts';
 import { onFirstMessage, TableClaims } from './table-claims.ts';
+import { retryTransient } from './retry-transient.ts';
 import { writerIdFor } from '../lake/writer-fence.ts';
 import { hostname } from 'node:os';
 
@@ -58,7 +59,7 @@ export interface StreamHandle {
 
 const MAX_BACKOFF_MS = 30_000;
 /** `run --once` gives up after this long without a commit, so batch mode never waits forever. */
-export const ONCE_RETRY_BUDGET_MS = 120_000;
+export const ONCE_RETRY_BUDGET_MS = 60_000;
 /** How often a standby looks at the slot. */
 const STANDBY_POLL_MS = 2_000;
 
@@ -75,7 +76,9 @@ export function superviseStream(deps: { lake: Lake; logger: Logger; scoring?: Sc
   const encoder = new WorkerEncoder();
   const done = (async () => {
     await encoder.warmUp();
-    const stopAtLsn = settings.once ? await walPositionNow(settings.databaseUrl) : undefined;
+    const stopAtLsn = settings.once
+      ? await retryTransient(() => walPositionNow(settings.databaseUrl), { logger: deps.logger, what: 'reading the WAL position', budgetMs: ONCE_RETRY_BUDGET_MS })
+      : undefined;
     if (stopAtLsn !== undefined) deps.logger.info({ stopAt: formatLsn(stopAtLsn) }, 'draining the slot up to the current WAL position');
     let failures = 0;
     let failingSinceMs: number | undefined;

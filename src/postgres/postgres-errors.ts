@@ -79,5 +79,5 @@ export function isSlotInUse(error: unknown): boolean {
 /** The slot can no longer be streamed (its WAL was removed, or it was invalidated). */
 export function isSlotInvalidated(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return /can no longer (get|access) changes from replication slot|replication slot .* (has been|was) invalidated|requested WAL segment .* has already been removed/i.test(message);
+  return /can no longer (get changes from|access) replication slot|replication slot .* (has been|was) invalidated|requested WAL segment .* has already been removed/i.test(message);
 }

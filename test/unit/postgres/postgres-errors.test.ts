@@ -51,7 +51,8 @@ describe('streamFailure', () => {
   });
 
   it('an invalidated slot is permanent and names resync', () => {
-    const cause = pgError('55000', 'can no longer get changes from replication slot "s"');
+    const cause = pgError('55000', 'can no longer access replication slot "s"'); // PostgreSQL 18's wording
+    expect(isSlotInvalidated(pgError('55000', 'can no longer get changes from replication slot "s"'))).toBe(true);
     expect(isSlotInvalidated(cause)).toBe(true);
     const error = streamFailure(cause, 's');
     expect(error.retryable).toBe(false);
