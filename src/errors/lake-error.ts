@@ -20,13 +20,15 @@ export type ErrorKind =
   | 'writer-fenced'
   /** The catalog database failed. */
   | 'catalog'
+  /** The Parquet encoder thread died (crash, out of memory); the next batch starts a new one. */
+  | 'encoder'
   /** A user query failed (bad SQL). */
   | 'query'
   /** A deliberate crash injected by a test failpoint. */
   | 'failpoint'
   | 'internal';
 
-const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['source-connection', 'commit-conflict', 'storage', 'catalog']);
+const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['source-connection', 'commit-conflict', 'storage', 'catalog', 'encoder']);
 const USAGE_KINDS: ReadonlySet<ErrorKind> = new Set(['config', 'source-setup', 'slot-in-use', 'writer-fenced']);
 
 export class LakeError extends Error {

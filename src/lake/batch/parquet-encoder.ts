@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../../runtime/ts-worker.ts';
+import { LakeError } from '../../errors/lake-error.ts';
 import { transferablesOf, type ColumnBatch } from './column-batch.ts';
 import { encodeBatch, type EncodedPartition } from './batch-encoding.ts';
 import { featureImageTransferables, type FeatureStateImage } from '../../scoring/features/feature-checkpoint.ts';
@@ -12,6 +13,8 @@ export interface BatchEncoder {
   encode(batch: ColumnBatch): Promise<EncodedPartition[]>;
   close(): Promise<void>;
 }
+
+const ENCODER_LOST_HINT = 'the batch is encoded again on a new thread; if the thread keeps dying, give the process more memory or lower BATCH_MAX_BYTES';
 
 /** Encodes on the calling thread: for one-off writers and tests. */
 export const inlineEncoder: BatchEncoder = {
@@ -28,13 +31,20 @@ export const inlineEncoder: BatchEncoder = {
  * the buffer that gave them away starts over with new ones.
  *
  * The worker is started on first use, keeps the process alive only while a
- * batch is in flight, and is replaced after a crash (the batches in flight
- * fail; the stream's retry resends them).
+ * batch is in flight, and is replaced after it dies (crash, out of memory,
+ * terminated): the requests in flight fail with a retryable `encoder`
+ * LakeError, so the stream supervisor discards and resends them, and the
+ * next request starts a new thread.
  */
 export class WorkerEncoder implements BatchEncoder {
-  #worker: Worker | undefined;
+  #thread: EncoderThread | undefined;
   #nextId = 0;
-  readonly #inFlight = new Map<number, { resolve(response: EncodeResponse): void; reject(error: Error): void }>();
+  readonly #onThreadStart: ((worker: Worker) => void) | undefined;
+
+  /** `onThreadStart` sees each thread as it starts (tests use it to kill one). */
+  constructor(options: { onThreadStart?(worker: Worker): void } = {}) {
+    this.#onThreadStart = options.onThreadStart;
+  }
 
   async encode(batch: ColumnBatch): Promise<EncodedPartition[]> {
     const response = await this.#request((id) => ({ id, batch }), transferablesOf(batch));
@@ -59,46 +69,55 @@ export class WorkerEncoder implements BatchEncoder {
   }
 
   #request(build: (id: number) => EncodeRequest, transfer: ArrayBuffer[]): Promise<EncodeResponse> {
-    const worker = this.#ensureWorker();
+    const thread = this.#ensureThread();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#inFlight.set(id, { resolve, reject });
-      worker.ref();
-      worker.postMessage(build(id), transfer);
+      thread.inFlight.set(id, { resolve, reject });
+      thread.worker.ref();
+      thread.worker.postMessage(build(id), transfer);
     });
   }
 
   async close(): Promise<void> {
-    const worker = this.#worker;
-    this.#worker = undefined;
-    this.#failAll(new Error('the encoder was closed'));
-    await worker?.terminate();
+    const thread = this.#thread;
+    this.#thread = undefined;
+    if (!thread) return;
+    failAll(thread, new Error('the encoder was closed'));
+    await thread.worker.terminate();
   }
 
-  #ensureWorker(): Worker {
-    if (this.#worker) return this.#worker;
+  #ensureThread(): EncoderThread {
+    if (this.#thread) return this.#thread;
     const worker = startTsWorker(new URL('./encoder-worker.ts', import.meta.url), { name: 'invoice-lake parquet encoder' });
+    // Requests belong to the thread they were posted to: a dying thread fails only its own.
+    const thread: EncoderThread = { worker, inFlight: new Map() };
     worker.on('message', (response: EncodeResponse) => {
-      const waiting = this.#inFlight.get(response.id);
+      const waiting = thread.inFlight.get(response.id);
       if (!waiting) return;
-      this.#inFlight.delete(response.id);
-      if (this.#inFlight.size === 0) worker.unref();
+      thread.inFlight.delete(response.id);
+      if (thread.inFlight.size === 0) worker.unref();
       if ('error' in response) waiting.reject(new Error(`encoding failed: ${response.error}`));
       else waiting.resolve(response);
     });
-    const lost = (error: Error) => {
-      if (this.#worker === worker) this.#worker = undefined;
-      this.#failAll(error);
+    const lost = (message: string, cause?: unknown) => {
+      if (this.#thread === thread) this.#thread = undefined;
+      failAll(thread, new LakeError('encoder', message, { cause, hint: ENCODER_LOST_HINT }));
     };
-    worker.on('error', (error) => lost(new Error(`the Parquet encoder thread failed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => lost(new Error(`the Parquet encoder thread exited (code ${code})`)));
+    worker.on('error', (error) => lost(`the Parquet encoder thread failed: ${error.message}`, error));
+    worker.on('exit', (code) => lost(`the Parquet encoder thread exited (code ${code})`));
     worker.unref();
-    this.#worker = worker;
-    return worker;
+    this.#thread = thread;
+    this.#onThreadStart?.(worker);
+    return thread;
   }
+}
 
-  #failAll(error: Error): void {
-    for (const waiting of this.#inFlight.values()) waiting.reject(error);
-    this.#inFlight.clear();
-  }
+interface EncoderThread {
+  worker: Worker;
+  inFlight: Map<number, { resolve(response: EncodeResponse): void; reject(error: Error): void }>;
+}
+
+function failAll(thread: EncoderThread, error: Error): void {
+  for (const waiting of thread.inFlight.values()) waiting.reject(error);
+  thread.inFlight.clear();
 }
